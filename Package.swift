@@ -1,0 +1,64 @@
+// swift-tools-version: 6.1
+// postfix-tls-fix: repairs Postfix TLS client policy so that verified TLS
+// delivery sends SNI (servername=hostname) where servers choose their
+// certificate by it.
+
+import PackageDescription
+
+let package = Package(
+    name: "postfix-tls-fix",
+    products: [
+        .executable(name: "postfix-tls-fix", targets: ["postfix-tls-fix"]),
+        .library(name: "TLSPolicyFix", targets: ["TLSPolicyFix"]),
+    ],
+    dependencies: [
+        // Command-line parsing, help, man page and shell completions.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Typed file descriptors, paths and errno for the low-level file work.
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // Berkeley DB's C API (libdb-dev), the library postmap itself uses
+        // for hash: and btree: tables.
+        .systemLibrary(
+            name: "CLibDB",
+            path: "Sources/CLibDB",
+            providers: [.apt(["libdb-dev"])]
+        ),
+        // Atomic replacement of files and the locks that serialize writers.
+        .target(
+            name: "FileSafety",
+            dependencies: [.product(name: "SystemPackage", package: "swift-system")]
+        ),
+        // Lossless models of main.cf, master.cf and policy table sources.
+        .target(name: "PostconfModel"),
+        // Berkeley DB hash:/btree: index files, postmap-compatible.
+        .target(
+            name: "HashMap",
+            dependencies: ["CLibDB", "FileSafety"]
+        ),
+        // The fixing logic: find what needs SNI, plan edits, diff, apply.
+        .target(
+            name: "TLSPolicyFix",
+            dependencies: ["PostconfModel", "HashMap", "FileSafety"]
+        ),
+        // Thin command-line front end.
+        .executableTarget(
+            name: "postfix-tls-fix",
+            dependencies: [
+                "TLSPolicyFix",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Scratch directories and runners for the real Postfix tools, shared
+        // by the test targets.
+        .target(name: "PostfixTestSupport", path: "Tests/PostfixTestSupport"),
+        .testTarget(name: "PostconfModelTests", dependencies: ["PostconfModel", "PostfixTestSupport"]),
+        .testTarget(name: "HashMapTests", dependencies: ["HashMap", "FileSafety", "PostfixTestSupport"]),
+        .testTarget(
+            name: "TLSPolicyFixTests",
+            dependencies: ["TLSPolicyFix", "PostconfModel", "HashMap", "PostfixTestSupport"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
