@@ -1,0 +1,48 @@
+// FileSafetyError.swift: the errors FileSafety throws. Every message names
+// the path involved, the operation that failed and, for system calls, the
+// strerror text, because these messages reach administrators editing
+// /etc/postfix who must be able to act on them without a debugger.
+
+import SystemPackage
+
+public enum FileSafetyError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// A system call on `path` failed; `operation` is a verb phrase such as
+    /// "open", "fsync" or "change the owner of".
+    case systemCallFailed(operation: String, path: String, errno: Errno)
+    /// rename(2) of a staged file over its target failed.
+    case renameFailed(from: String, to: String, errno: Errno)
+    /// `link` is a symbolic link (possibly reached through others) whose
+    /// target `missingTarget` does not exist.
+    case danglingSymlink(link: String, missingTarget: String)
+    /// More than `limit` symbolic links were followed from `path`.
+    case tooManySymlinks(path: String, limit: Int)
+    /// The target does not exist yet and the caller gave no metadata for it.
+    case metadataRequiredForNewFile(path: String)
+    /// The path exists but is not a regular file (a directory, a device...).
+    case notRegularFile(path: String)
+    /// A non-blocking lock request found the lock held by someone else.
+    case lockBusy(path: String)
+    /// commit() or discard() after the staged file was already finished.
+    case stagedFileFinished(path: String, state: String)
+
+    public var description: String {
+        switch self {
+        case let .systemCallFailed(operation, path, errno):
+            return "cannot \(operation) \(path): \(errno.description)"
+        case let .renameFailed(from, to, errno):
+            return "cannot rename \(from) to \(to): \(errno.description)"
+        case let .danglingSymlink(link, missingTarget):
+            return "cannot resolve symbolic link \(link): its target \(missingTarget) does not exist"
+        case let .tooManySymlinks(path, limit):
+            return "cannot resolve \(path): more than \(limit) levels of symbolic links"
+        case let .metadataRequiredForNewFile(path):
+            return "cannot create \(path): it does not exist yet and no owner, group and mode were given for a new file"
+        case let .notRegularFile(path):
+            return "cannot replace \(path): not a regular file"
+        case let .lockBusy(path):
+            return "cannot lock \(path): it is locked by another process"
+        case let .stagedFileFinished(path, state):
+            return "cannot finish the new version of \(path): it was already \(state)"
+        }
+    }
+}

@@ -1,0 +1,78 @@
+// IndexFile.swift: reads Postfix .db indexes the way Postfix's own readers do:
+// read-only, under a shared flock (so a postmap rebuilding the file in place
+// is never observed half-way), stripping the trailing NUL postmap stores.
+
+import FileSafety
+import SystemPackage
+
+public enum IndexFile {
+    /// Every record of the index at `path`, in database order, keys and
+    /// values without their trailing NUL. Throws HashMapError when the file
+    /// is not a readable database of that access method (wrong method, not a
+    /// Berkeley DB, truncated) and FileSafetyError when it cannot be opened
+    /// or locked at all (e.g. missing).
+    public static func readAll(path: String, method: IndexAccessMethod) throws -> [IndexRecord] {
+        try withOpenDatabase(path: path, method: method) { database in
+            var records: [IndexRecord] = []
+            try database.forEach { key, value in
+                records.append(IndexRecord(
+                    key: PostmapConventions.strippingTerminator(key),
+                    value: PostmapConventions.strippingTerminator(value)))
+            }
+            return records
+        }
+    }
+
+    /// The value stored for `key`, or nil. Like Postfix's dict_db_lookup it
+    /// tries the key with a trailing NUL first, then without. With
+    /// `foldCase` (the default, as for postmap -q and Postfix daemons) the
+    /// query is folded to lower case first.
+    public static func lookup(
+        path: String, method: IndexAccessMethod, key: [UInt8], foldCase: Bool = true
+    ) throws -> [UInt8]? {
+        let query = foldCase ? PostmapConventions.foldedKey(key) : key
+        return try withOpenDatabase(path: path, method: method) { database in
+            if let value = try database.value(forKey: PostmapConventions.terminated(query)) {
+                return PostmapConventions.strippingTerminator(value)
+            }
+            guard !query.isEmpty else { return nil }
+            return try database.value(forKey: query).map(PostmapConventions.strippingTerminator)
+        }
+    }
+
+    /// Opens the database under a shared lock and runs `body` on it. The
+    /// lock is taken on our own descriptor before libdb opens the file by
+    /// name; if the file was replaced in between (a rename by another
+    /// writer), the two differ and we start over.
+    private static func withOpenDatabase<Result>(
+        path: String, method: IndexAccessMethod, _ body: (BerkeleyDatabase) throws -> Result
+    ) throws -> Result {
+        let resolved = try resolveSymlinks(path)
+        for _ in 0..<5 {
+            let lock = try FileLock.shared(path: resolved, wait: true)
+            defer { lock.release() }
+            let database = try BerkeleyDatabase(path: resolved, method: method)
+            try database.openReadOnly()
+            let databaseFD = try database.fileDescriptor()
+            let opened = try status(of: databaseFD, path: resolved)
+            let locked = try status(of: lock.descriptor!, path: resolved)
+            guard opened.st_dev == locked.st_dev, opened.st_ino == locked.st_ino else {
+                try? database.close()
+                continue
+            }
+            try IndexIntegrity.checkNotTruncated(database, fd: databaseFD, size: Int64(opened.st_size))
+            let result = try body(database)
+            try database.close()
+            return result
+        }
+        throw HashMapError.keepsChanging(path: resolved)
+    }
+
+    private static func status(of fd: FileDescriptor, path: String) throws -> Stat.RawValue {
+        do {
+            return try fd.stat().rawValue
+        } catch {
+            throw FileSafetyError.systemCallFailed(operation: "stat", path: path, errno: error)
+        }
+    }
+}

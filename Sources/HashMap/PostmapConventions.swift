@@ -1,0 +1,59 @@
+// PostmapConventions.swift: the on-disk conventions postmap(1) follows on
+// Linux, kept in one place so the reader and the writer agree: keys folded to
+// lower case, keys and values stored with a trailing NUL, 4096-byte pages, and
+// the owner and mode a newly created index gets.
+
+import FileSafety
+
+enum PostmapConventions {
+    /// postmap's page size (Berkeley DB's default on Linux, set explicitly
+    /// so the file does not depend on the file system's block size).
+    static let pageSize: UInt32 = 4096
+    /// postmap's set_h_nelem() hint.
+    static let minimumHashElements = 4096
+
+    /// Folds a key like postmap does for ASCII: Postfix's lookups fold the
+    /// query too, so a key with upper case letters could never be found.
+    static func foldedKey(_ key: [UInt8]) -> [UInt8] {
+        key.map(folded)
+    }
+
+    /// Appends `key` folded and NUL-terminated, i.e. as stored on disk.
+    static func appendStoredKey(_ key: [UInt8], to buffer: inout [UInt8]) {
+        buffer.append(contentsOf: key.lazy.map(folded))
+        buffer.append(0)
+    }
+
+    private static func folded(_ byte: UInt8) -> UInt8 {
+        (0x41...0x5A).contains(byte) ? byte | 0x20 : byte
+    }
+
+    /// Linux Postfix does not define DB_NO_TRAILING_NULL, so every key and
+    /// value is stored with its C string terminator.
+    static func terminated(_ bytes: [UInt8]) -> [UInt8] {
+        bytes + [0]
+    }
+
+    /// Appends `value` NUL-terminated.
+    static func appendStoredValue(_ value: [UInt8], to buffer: inout [UInt8]) {
+        buffer.append(contentsOf: value)
+        buffer.append(0)
+    }
+
+    /// Removes one terminator, if present (files written with postmap -n
+    /// have none).
+    static func strippingTerminator(_ bytes: [UInt8]) -> [UInt8] {
+        bytes.last == 0 ? Array(bytes.dropLast()) : bytes
+    }
+}
+
+extension IndexWriter {
+    /// The owner, group and mode postmap gives a .db it creates for `source`:
+    /// it runs with umask 022 | (~source mode & 077) and switches to the
+    /// source's owner, so the index is never readable by anyone who cannot
+    /// read the source (0600 -> 0600, 0640 -> 0640, 0644 -> 0644).
+    public static func postmapNewIndexMetadata(source: FileMetadata) -> FileMetadata {
+        let umask: UInt32 = 0o022 | (~source.mode & 0o077)
+        return FileMetadata(mode: 0o644 & ~umask, uid: source.uid, gid: source.gid)
+    }
+}
