@@ -1,0 +1,206 @@
+// PolicyValue.swift: the right-hand side of a TLS policy table entry, read
+// as smtp(8) reads it (tls_policy_lookup_one in Postfix's smtp_tls_policy.c).
+//
+// The value is split on commas and white space; the first token is the
+// security level (any case), every later token is name=value with the name
+// in any case and the value verbatim. postmap never checks any of this, so a
+// broken entry only shows up at delivery time, where it defers the mail.
+
+/// Postfix's TLS security levels, as accepted in policy tables.
+public enum TLSSecurityLevel: String, Sendable, CaseIterable {
+    case none, may, encrypt, fingerprint, dane
+    case daneOnly = "dane-only"
+    case verify, secure
+
+    /// Parses a level token case-insensitively, as name_code() does.
+    public init?<Bytes: Collection>(token: Bytes) where Bytes.Element == UInt8 {
+        guard let level = TLSSecurityLevel.allCases.first(where: { token.equalsIgnoringASCIICase($0.rawValue) })
+        else { return nil }
+        self = level
+    }
+
+    /// Levels that verify the server certificate against trust anchors and a
+    /// name: the ones that fail when the server, seeing no SNI, presents a
+    /// default certificate.
+    public var verifiesPeerName: Bool { self == .verify || self == .secure }
+}
+
+/// A policy value's name=value attribute.
+public struct PolicyAttribute: Sendable, Equatable {
+    public var name: [UInt8]
+    public var value: [UInt8]
+
+    public func hasName(_ other: String) -> Bool { name.equalsIgnoringASCIICase(other) }
+}
+
+/// A policy value split into level and attributes.
+public struct PolicyValue: Sendable, Equatable {
+    /// The first token, verbatim.
+    public var levelToken: [UInt8]
+    /// The level, nil when the token is not a level.
+    public var level: TLSSecurityLevel?
+    /// Tokens after the level, split at the first '='; `malformed` holds the
+    /// tokens without one.
+    public var attributes: [PolicyAttribute]
+    public var malformed: [[UInt8]]
+
+    /// Splits a value. `braces` enables the "{ name = value }" form that
+    /// smtp(8) accepts from Postfix 3.10 on; before that a '{' is an ordinary
+    /// byte (and makes the entry invalid).
+    public init<Bytes: Collection>(_ value: Bytes, braces: Bool = false) where Bytes.Element == UInt8 {
+        let bytes = Array(value)
+        var tokens: [(bytes: ArraySlice<UInt8>, braced: Bool)] = []
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if PolicyValue.isSeparator(byte) {
+                index += 1
+                continue
+            }
+            let start = index
+            if braces && byte == UInt8(ascii: "{") {
+                var depth = 0
+                while index < bytes.count {
+                    if bytes[index] == UInt8(ascii: "{") { depth += 1 }
+                    if bytes[index] == UInt8(ascii: "}") { depth -= 1 }
+                    index += 1
+                    if depth == 0 { break }
+                }
+                tokens.append((bytes[start..<index], depth == 0))
+            } else {
+                while index < bytes.count && !PolicyValue.isSeparator(bytes[index]) { index += 1 }
+                tokens.append((bytes[start..<index], false))
+            }
+        }
+        levelToken = tokens.first.map { Array($0.bytes) } ?? []
+        level = TLSSecurityLevel(token: levelToken)
+        attributes = []
+        malformed = []
+        for token in tokens.dropFirst() {
+            var body = token.bytes
+            if token.braced {
+                // "{ name = value }": white space around the name, the '=' and
+                // the value is not part of them.
+                body = body.dropFirst().dropLast()
+                while let first = body.first, isPostfixSpace(first) { body = body.dropFirst() }
+                while let last = body.last, isPostfixSpace(last) { body = body.dropLast() }
+            }
+            guard let equals = body.firstIndex(of: UInt8(ascii: "=")), equals > body.startIndex else {
+                malformed.append(Array(token.bytes))
+                continue
+            }
+            var name = body[..<equals]
+            while let last = name.last, isPostfixSpace(last) { name = name.dropLast() }
+            var attributeValue = body[(equals + 1)...]
+            while let first = attributeValue.first, isPostfixSpace(first) { attributeValue = attributeValue.dropFirst() }
+            if name.contains(where: isPostfixSpace) {
+                malformed.append(Array(token.bytes))
+                continue
+            }
+            attributes.append(PolicyAttribute(name: Array(name), value: Array(attributeValue)))
+        }
+    }
+
+    /// smtp(8) splits policy values on commas and white space.
+    private static func isSeparator(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: ",") || byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A
+    }
+
+    /// The attributes with this name (any case).
+    public func attributes(named name: String) -> [PolicyAttribute] {
+        attributes.filter { $0.hasName(name) }
+    }
+
+    /// Why smtp(8) of the given version would reject this value (and defer
+    /// the mail), or nil when it accepts it.
+    public func problems(postfixVersion: PostfixVersion) -> [String] {
+        var problems: [String] = []
+        guard let level else {
+            return ["invalid security level \"\(levelToken.printable)\""]
+        }
+        for token in malformed {
+            if token.first == UInt8(ascii: "=") {
+                problems.append("malformed attribute/value pair \"\(token.printable)\": missing attribute name")
+            } else {
+                problems.append("malformed attribute/value pair \"\(token.printable)\": missing '=' after attribute name")
+            }
+        }
+        if level == .none { return problems }  // smtp(8) ignores attributes with TLS off
+        var seen: Set<String> = []
+        for attribute in attributes {
+            let name = String(decoding: attribute.name.asciiLowercased(), as: UTF8.self)
+            guard let rule = PolicyValue.attributeRules[name], postfixVersion >= rule.since else {
+                problems.append("invalid attribute name: \"\(attribute.name.printable)\"")
+                continue
+            }
+            if !rule.repeatable && !seen.insert(name).inserted {
+                problems.append("attribute \"\(name)\" is specified multiple times")
+            }
+            if let levels = rule.levels, !levels.contains(level) {
+                problems.append("attribute \"\(name)\" invalid at security level \"\(level.rawValue)\"")
+            }
+            if rule.nonEmpty && attribute.value.isEmpty {
+                problems.append("attribute \"\(name)\" has empty value")
+            } else if name == "servername" && !isValidHostname(attribute.value) {
+                problems.append("\"\(attribute.name.printable)=\(attribute.value.printable)\" specifies an invalid hostname")
+            }
+        }
+        return problems
+    }
+
+    private struct AttributeRule {
+        var since: PostfixVersion = PostfixVersion(2, 3)
+        var repeatable = false
+        var nonEmpty = false
+        var levels: Set<TLSSecurityLevel>? = nil
+    }
+
+    /// The attributes smtp(8) accepts, by version (postconf(5), TLS_README).
+    private static let attributeRules: [String: AttributeRule] = [
+        "ciphers": AttributeRule(nonEmpty: true),
+        "protocols": AttributeRule(),
+        "match": AttributeRule(repeatable: true, nonEmpty: true, levels: [.fingerprint, .verify, .secure]),
+        "exclude": AttributeRule(),
+        "tafile": AttributeRule(since: PostfixVersion(2, 11), repeatable: true, nonEmpty: true, levels: [.verify, .secure]),
+        "connection_reuse": AttributeRule(since: PostfixVersion(3, 4), repeatable: true),
+        "servername": AttributeRule(since: PostfixVersion(3, 4), nonEmpty: true),
+        "enable_rpk": AttributeRule(since: PostfixVersion(3, 9)),
+        "policy_type": AttributeRule(since: PostfixVersion(3, 10)),
+        "policy_domain": AttributeRule(since: PostfixVersion(3, 10)),
+        "policy_string": AttributeRule(since: PostfixVersion(3, 10), repeatable: true),
+        "mx_host_pattern": AttributeRule(since: PostfixVersion(3, 10), repeatable: true),
+        "policy_failure": AttributeRule(since: PostfixVersion(3, 10)),
+        "policy_ttl": AttributeRule(since: PostfixVersion(3, 10)),
+    ]
+}
+
+/// Postfix's valid_hostname(): at most 255 bytes of dot-separated labels of
+/// letters, digits, '-' and '_', each at most 63 bytes, not starting or ending
+/// with '-', and not all numeric.
+public func isValidHostname<Bytes: Collection>(_ name: Bytes) -> Bool where Bytes.Element == UInt8 {
+    guard !name.isEmpty, name.count <= 255 else { return false }
+    var labelLength = 0
+    var previous: UInt8 = UInt8(ascii: ".")
+    var allNumeric = true
+    for byte in name {
+        switch byte {
+        case UInt8(ascii: "."):
+            if labelLength == 0 || previous == UInt8(ascii: "-") { return false }
+            labelLength = 0
+        case UInt8(ascii: "-"):
+            if labelLength == 0 { return false }
+            labelLength += 1
+            allNumeric = false
+        case UInt8(ascii: "0")...UInt8(ascii: "9"):
+            labelLength += 1
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "_"):
+            labelLength += 1
+            allNumeric = false
+        default:
+            return false
+        }
+        if labelLength > 63 { return false }
+        previous = byte
+    }
+    return labelLength > 0 && previous != UInt8(ascii: "-") && !allNumeric
+}
