@@ -1,0 +1,37 @@
+// ConfigurationError.swift: why a configuration cannot be inspected or
+// fixed at all. Each case names the file (and line) and what is wrong.
+
+import PostconfModel
+
+public enum ConfigurationError: Error, Sendable, CustomStringConvertible {
+    /// A file that cannot be read.
+    case unreadable(path: String, reason: String)
+    /// A file Postfix itself would refuse (e.g. main.cf without '=').
+    case invalid(ConfigFileError)
+    /// The Postfix version does not support what a fix needs.
+    case postfixTooOld(PostfixVersion)
+    /// The version is needed (to write) and cannot be learned.
+    case postfixVersionUnknown(reason: String)
+    /// Apply refused to write because of these findings (errors).
+    case refusedBecauseOfErrors([Finding])
+    /// Writing failed; nothing was replaced.
+    case writeFailed(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path, let reason):
+            return "\(path): cannot read: \(reason)"
+        case .invalid(let error):
+            return error.description
+        case .postfixTooOld(let version):
+            return "Postfix \(version) cannot send SNI: servername needs Postfix \(PostfixVersion.sniSupport) or later; nothing written"
+        case .postfixVersionUnknown(let reason):
+            return "cannot learn the Postfix version (\(reason)); pass --postfix-version X.Y.Z; nothing written"
+        case .refusedBecauseOfErrors(let findings):
+            let count = findings.count
+            return "\(count) error\(count == 1 ? "" : "s") above must be fixed by hand first; nothing written"
+        case .writeFailed(let path, let reason):
+            return "\(path): \(reason); nothing replaced"
+        }
+    }
+}

@@ -1,0 +1,69 @@
+// Finding.swift: what the tool found, in the words an admin needs: where,
+// which entry, what is wrong, and what the fix is.
+
+import PostconfModel
+
+public struct Finding: Sendable, Equatable {
+    public enum Severity: String, Sendable, Comparable {
+        /// Worth knowing; changes nothing (a duplicate key, a line postmap skips).
+        case note
+        /// The tool will fix it (check/diff exit 1 while it is pending).
+        case fixable
+        /// Needs a person: the tool cannot or will not change it (exit 1).
+        case manual
+        /// The configuration is broken as it stands (exit 2; apply writes nothing).
+        case error
+
+        private var rank: Int {
+            switch self {
+            case .note: 0
+            case .fixable: 1
+            case .manual: 2
+            case .error: 3
+            }
+        }
+
+        public static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
+    }
+
+    /// Stable names for what kind of finding this is (used in tests and output).
+    public enum Rule: String, Sendable {
+        case missingServername = "missing-servername"
+        case brokenEntry = "broken-entry"
+        case unsupportedTable = "unsupported-table"
+        case missingSource = "missing-source"
+        case missingIndex = "missing-index"
+        case staleIndex = "stale-index"
+        case duplicateKey = "duplicate-key"
+        case skippedLine = "skipped-line"
+    }
+
+    public var severity: Severity
+    public var rule: Rule
+    public var location: SourceLocation
+    /// The table key (or parameter name) the finding is about, if any.
+    public var subject: String?
+    /// What is wrong.
+    public var message: String
+    /// What will fix it, when there is a fix.
+    public var fix: String?
+
+    public init(_ severity: Severity, _ rule: Rule, at location: SourceLocation, subject: String? = nil, _ message: String, fix: String? = nil) {
+        self.severity = severity
+        self.rule = rule
+        self.location = location
+        self.subject = subject
+        self.message = message
+        self.fix = fix
+    }
+
+    /// One line, Postfix style: "path, line N: subject: message; fix: ...".
+    public var line: String {
+        var text = "\(location): "
+        if severity == .error { text += "error: " } else if severity == .note { text += "note: " }
+        if let subject { text += "\(subject): " }
+        text += message
+        if let fix { text += "; fix: \(fix)" }
+        return text
+    }
+}

@@ -1,0 +1,47 @@
+// FixPlan.swift: everything apply would do, computed without writing: the
+// byte edits per file and the indexes to rebuild. diff prints it, apply
+// carries it out, check summarises it.
+
+import HashMap
+import PostconfModel
+
+/// New content for one file, as edits of its original bytes.
+public struct FileChange: Sendable {
+    /// The path to write (symlinks are followed when writing).
+    public var path: String
+    /// The path as shown in diffs and messages.
+    public var displayPath: String
+    public var original: ConfigText
+    public var edits: [ByteEdit]
+
+    public var newBytes: [UInt8] { original.bytes.applying(edits) }
+}
+
+/// An index (.db) to build from its source.
+public struct IndexRebuild: Sendable {
+    public enum Reason: String, Sendable {
+        case sourceChanged = "source changed"
+        case missing = "index missing"
+        case stale = "index differs from source"
+    }
+    public var reference: MapReference
+    public var sourcePath: String
+    public var indexPath: String
+    public var displayIndexPath: String
+    public var method: IndexAccessMethod
+    public var reason: Reason
+    /// Whether SMTPUTF8 checks apply when reading the source (as in postmap).
+    public var utf8Checks: Bool
+}
+
+public struct FixPlan: Sendable {
+    public var changes: [FileChange] = []
+    public var rebuilds: [IndexRebuild] = []
+    /// Whether running Postfix daemons only see the result after `postfix reload`
+    /// (main.cf, master.cf and tables without change detection).
+    public var reloadNeeded = false
+    /// Whether the plan adds servername anywhere (which needs Postfix >= 3.4).
+    public var addsServername = false
+
+    public var isEmpty: Bool { changes.isEmpty && rebuilds.isEmpty }
+}

@@ -1,0 +1,55 @@
+// MapReference.swift: one table named in a map list such as
+// smtp_tls_policy_maps, and how such lists are split.
+//
+// Postfix splits map lists on commas and white space, keeping "{...}" groups
+// whole (mystrtokq with CHARS_BRACE), so that "inline:{ a=b, c=d }" is one
+// table. A "proxy:" prefix only routes lookups through proxymap(8); the
+// table behind it is the one to edit.
+
+import PostconfModel
+
+public struct MapReference: Sendable, Hashable, CustomStringConvertible {
+    /// The table type, lower-case as Postfix spells it: "hash", "btree", "texthash", ...
+    public var type: String
+    /// What follows "type:": a path for file-based tables, "{...}" for inline.
+    public var name: [UInt8]
+    /// Whether the list named it through "proxy:".
+    public var viaProxy: Bool
+
+    public var description: String {
+        (viaProxy ? "proxy:" : "") + type + ":" + String(decoding: name, as: UTF8.self)
+    }
+
+    /// Parses one list element, e.g. "proxy:hash:/etc/postfix/tls_policy".
+    /// Nil when the element has no "type:" prefix.
+    public init?(_ element: [UInt8]) {
+        var rest = element[...]
+        var viaProxy = false
+        if rest.starts(with: Array("proxy:".utf8)) {
+            viaProxy = true
+            rest = rest.dropFirst(6)
+        }
+        guard let colon = rest.firstIndex(of: UInt8(ascii: ":")), colon > rest.startIndex else { return nil }
+        type = String(decoding: rest[..<colon], as: UTF8.self)
+        name = Array(rest[(colon + 1)...])
+        self.viaProxy = viaProxy
+    }
+
+    /// Splits an (expanded) map list into its elements.
+    public static func splitList(_ list: [UInt8]) -> [[UInt8]] {
+        var elements: [[UInt8]] = []
+        var current: [UInt8] = []
+        var depth = 0
+        for byte in list {
+            if depth == 0 && (byte == UInt8(ascii: ",") || isPostfixSpace(byte)) {
+                if !current.isEmpty { elements.append(current); current = [] }
+                continue
+            }
+            if byte == UInt8(ascii: "{") { depth += 1 }
+            if byte == UInt8(ascii: "}") && depth > 0 { depth -= 1 }
+            current.append(byte)
+        }
+        if !current.isEmpty { elements.append(current) }
+        return elements
+    }
+}

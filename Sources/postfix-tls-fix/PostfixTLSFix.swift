@@ -1,0 +1,28 @@
+// PostfixTLSFix.swift: the command's entry point. The subcommands are thin:
+// all logic is in the TLSPolicyFix library.
+
+import ArgumentParser
+
+@main
+struct PostfixTLSFix: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "postfix-tls-fix",
+        abstract: "Add SNI (servername=hostname) where Postfix verifies TLS certificates without it.",
+        discussion: """
+            Postfix sends no SNI unless told to (DANE aside). A server that picks its \
+            certificate by SNI gives such a client a default certificate, and delivery \
+            at the verify and secure levels then fails certificate verification. This \
+            tool finds every verify/secure policy without servername in main.cf and the \
+            tables named by smtp_tls_policy_maps and lmtp_tls_policy_maps, adds \
+            servername=hostname there, and rebuilds the indexes.
+
+            Exit status: check and diff exit 0 when nothing needs fixing, 1 when fixes \
+            are pending, 2 or more on errors. apply exits 0 on success (also when there \
+            was nothing to do) and 2 or more on errors, with every file as it was.
+            """,
+        subcommands: [CheckCommand.self, DiffCommand.self, ApplyCommand.self]
+    )
+
+    /// Options given before the subcommand (`postfix-tls-fix -c DIR check`).
+    @OptionGroup var options: GlobalOptions
+}
