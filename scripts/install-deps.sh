@@ -1,0 +1,32 @@
+#!/bin/sh
+# install-deps.sh: install the Debian packages the build and the tests need,
+# non-interactively, and only when something is missing.
+#
+# The tests run the real Postfix tools (postmap, postconf, smtp(8)) as ground
+# truth, so Postfix itself is a test dependency. debconf is told "No
+# configuration" so that installing Postfix neither asks questions nor starts
+# a system mail server.
+set -eu
+
+packages="libdb-dev db5.3-util postfix postfix-lmdb postfix-cdb postfix-pcre dnsmasq-base openssl iproute2 util-linux time"
+
+missing=""
+for p in $packages; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing Debian packages:$missing (run as root to install them)" >&2
+    exit 1
+fi
+
+echo "install-deps: installing$missing" >&2
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
