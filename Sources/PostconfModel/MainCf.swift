@@ -88,7 +88,10 @@ public struct MainCf: Sendable {
         }
         let lineEnd: [UInt8] = usesCRLF ? [0x0D, 0x0A] : [0x0A]
         var appended: [UInt8] = []
-        if let last = text.bytes.last, last != 0x0A { appended += lineEnd }
+        if let last = text.bytes.last {
+            // Finish an unterminated last line; a lone trailing CR only needs its LF.
+            if last == 0x0D { appended += [0x0A] } else if last != 0x0A { appended += lineEnd }
+        }
         appended += Array("\(name) = ".utf8) + value + lineEnd
         return ByteEdit(insert: appended, at: text.bytes.count)
     }

@@ -66,6 +66,43 @@ enum PostconfProbe {
         return (values, result)
     }
 
+    struct Run: Sendable {
+        var status: Int32
+        var output: [UInt8]
+        var errors: String
+
+        /// The single value printed by -h, without its newline; nil when
+        /// postconf failed or printed nothing.
+        var value: [UInt8]? {
+            status == 0 && output.last == 0x0A ? Array(output.dropLast()) : nil
+        }
+    }
+
+    /// Runs several postconf commands at once. A postconf that fails sleeps
+    /// a second in msg_fatal() before it exits, so error cases run side by
+    /// side rather than one after another.
+    static func concurrently(_ invocations: [[String]]) throws -> [Run] {
+        let scratch = try TestDirectory("ptf-postconf")
+        var started: [(Process, String, String)] = []
+        for (index, arguments) in invocations.enumerated() {
+            let out = try scratch.write("out\(index)", [])
+            let err = try scratch.write("err\(index)", [])
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/postconf")
+            process.arguments = arguments
+            process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
+            try process.run()
+            started.append((process, out, err))
+        }
+        return try started.map { process, out, err in
+            process.waitUntilExit()
+            return Run(status: process.terminationStatus, output: try readBytes(out),
+                       errors: String(decoding: try readBytes(err), as: UTF8.self))
+        }
+    }
+
     /// The expander for a main.cf in `directory`, as postconf -c DIR sees it.
     static func expander(_ mainCf: [UInt8], in directory: TestDirectory) throws -> ParameterExpander {
         let parsed = try MainCf(path: directory.file("main.cf"), bytes: mainCf)
@@ -109,7 +146,7 @@ struct ParameterExpansionTests {
         "${undefined_param:unset}", "${xa?a:b}", "${xempty?a:b}", "${xa?  raw}", "${xa ? {x} }", "${xempty : {y} }",
         "${xa?{$xnum}}", "${xa:{$xnum}}", "${xempty:$xrec}", "${xa?$xrec}", "${xa?{${xrec}}:{$undefined_param}}",
         "${xa?{a}}}", "$(xa?(x))", "${xempty:x:y}", "${xa?x?y}", "${xa?{{in}}}", "${xa?{a{b}c}}",
-        "$(xa?{a)b})", "${xa?(}", "${xa?{}}",
+        "${xa?(}", "${xa?{}}", "$(xa?{a})b",
         // The 3.0+ ternary.
         "${xa?{a}:{b}}", "${xempty?{a}:{b}}", "${undefined_param?{a}:{b}}", "${xa?{a}:b c}", "${xempty?{a}:b c}",
         "${xa ? {yes} : {no}}", "${xempty?{$xa}:{$xnum}}", "${xa?{${xempty?{in}:{out}}}:{x}}",
@@ -123,52 +160,91 @@ struct ParameterExpansionTests {
         "${{$compatibility_level} <level {1} ? {no} : {yes}}", "${{3.10} >level {3.9}}", "${{3} ==level {3.0.0}}",
         "${{$xlevel} <=level {3.6}}", "${{ 3.6} <level {3.7}}", "${{2} !=level {2.0}}", "${{3.6.1} >=level {3.6}}",
         "${{0}<level{1}}", "${{+3}==level{3}}", "${{3.0.1023}<level{3.1}}",
-        // Errors: postconf exits with "macro processing error".
+    ].map(ExpansionCase.init)
+
+    /// Errors: postconf exits with "macro processing error" (or "bad conversion").
+    static let errorCases: [ExpansionCase] = [
         "a $ b", "a$", "$", "${}", "$()", "${a b}", "${xa?{a} b}", "x${xa", "x$(xa", "${{a} =~ {b}}",
         "${{a} ==foo {b}}", "${{a} ==LEVEL {b}}", "${{a} ==level {b}}", "${{a} == {b} x}", "${{a}}",
         "${xa:{a} b}", "${xa?{a}:{b}:{c}}", "${{99999999999999999999}=={1}}", "${xa?{unbal}", "${{a}{b}}",
         "${{3.1024} ==level {3}}", "${{-1} <level {1}}", "${{3.} <level {1}}", "$xloop", "$xmutual",
-        "ok $xa then ${bad name} then $xa",
+        "ok $xa then ${bad name} then $xa", "$(xa?{a)b})", "$(xa?{a}b)",
     ].map(ExpansionCase.init)
+
+    static func mainCf(_ testCase: ExpansionCase) -> [UInt8] {
+        Array((helpers + "smtpd_banner = \(testCase.expression)\n").utf8)
+    }
+
+    /// Ours must fail exactly when postconf does, and otherwise print the same.
+    static func compare(_ testCase: ExpansionCase, ours: ParameterExpansion, postconf run: PostconfProbe.Run) {
+        if run.status == 0 {
+            #expect(ours.error == nil, "\(testCase.expression): we report \(ours.error ?? "") but postconf accepts it")
+            #expect(PostconfProbe.normalized(ours.value) == run.value.map { PostconfProbe.normalized($0) },
+                    "\(testCase.expression): ours: \(ours.value.printable) postconf: \(run.value?.printable ?? "nothing")")
+        } else {
+            #expect(run.errors.contains("fatal:"), "\(testCase.expression): postconf failed without a fatal message: \(run.errors)")
+            #expect(ours.error != nil, "\(testCase.expression): postconf fails (\(run.errors)) but we expand to \(ours.value.printable)")
+        }
+        // postconf's "undefined parameter" warnings come from a scan of
+        // every branch; without branches they are exactly the $names used.
+        if !testCase.expression.contains("?") && !testCase.expression.contains(":") {
+            for line in run.errors.split(separator: "\n") where line.contains("undefined parameter: ") {
+                let name = line.hasSuffix("undefined parameter: ") ? "" : String(line.split(separator: "undefined parameter: ").last!)
+                #expect(ours.unresolvedNames.contains(name), "postconf: \(line); ours: \(ours.unresolvedNames)")
+            }
+        }
+    }
 
     @Test("expansion agrees with postconf -xh", arguments: cases)
     func agreesWithPostconf(_ testCase: ExpansionCase) throws {
-        let mainCf = Array((Self.helpers + "smtpd_banner = \(testCase.expression)\n").utf8)
+        let mainCf = Self.mainCf(testCase)
         let directory = try PostconfProbe.directory(mainCf)
         let ours = try #require(try PostconfProbe.expander(mainCf, in: directory).expansion(ofParameter: "smtpd_banner"))
-        let (postconf, result) = try PostconfProbe.value("smtpd_banner", flags: "-xh", in: directory)
-        if result.status == 0 {
-            #expect(ours.error == nil, "we report \(ours.error ?? "") but postconf accepts it")
-            #expect(PostconfProbe.normalized(ours.value) == postconf.map { PostconfProbe.normalized($0) },
-                    "ours: \(ours.value.printable) postconf: \(postconf?.printable ?? "nothing")")
-        } else {
-            #expect(result.errors.contains("fatal:"), "postconf failed without a fatal message: \(result.errors)")
-            #expect(ours.error != nil, "postconf fails (\(result.errors)) but we expand to \(ours.value.printable)")
+        let run = try #require(try PostconfProbe.concurrently([["-c", directory.path, "-xh", "smtpd_banner"]]).first)
+        #expect(run.status == 0, "\(testCase.expression): \(run.errors)")
+        Self.compare(testCase, ours: ours, postconf: run)
+    }
+
+    @Test func errorsAgreeWithPostconf() throws {
+        var directories: [TestDirectory] = []
+        var expansions: [ParameterExpansion] = []
+        for testCase in Self.errorCases {
+            let mainCf = Self.mainCf(testCase)
+            let directory = try PostconfProbe.directory(mainCf)
+            directories.append(directory)
+            expansions.append(try #require(try PostconfProbe.expander(mainCf, in: directory).expansion(ofParameter: "smtpd_banner")))
         }
-        // Every name postconf warns is undefined, we report too.
-        for line in result.errors.split(separator: "\n") where line.contains("undefined parameter: ") {
-            let name = String(line.split(separator: "undefined parameter: ", maxSplits: 1).last ?? "")
-            let undefined = line.hasSuffix("undefined parameter: ") ? "" : name
-            #expect(ours.unresolvedNames.contains(undefined), "postconf: \(line); ours: \(ours.unresolvedNames)")
+        let runs = try PostconfProbe.concurrently(directories.map { ["-c", $0.path, "-xh", "smtpd_banner"] })
+        for (index, testCase) in Self.errorCases.enumerated() {
+            #expect(runs[index].status != 0, "\(testCase.expression): postconf accepts it")
+            Self.compare(testCase, ours: expansions[index], postconf: runs[index])
         }
     }
 
     /// A chain smtpd_banner = $p1, p1 = $p2, ... pN: Postfix allows 100
     /// nested callbacks. With a literal at the end N = 100 works and 101
     /// fails; with an empty pN the limit moves by one.
-    @Test("nesting limit agrees with postconf", arguments: [(99, false), (100, false), (101, false), (100, true), (101, true), (102, true)])
-    func nestingLimit(length: Int, endsEmpty: Bool) throws {
-        var text = "smtpd_banner = $p1\n"
-        for index in 1..<length { text += "p\(index) = $p\(index + 1)\n" }
-        text += endsEmpty ? "p\(length) =\n" : "p\(length) = end\n"
-        let mainCf = Array(text.utf8)
-        let directory = try PostconfProbe.directory(mainCf)
-        let ours = try #require(try PostconfProbe.expander(mainCf, in: directory).expansion(ofParameter: "smtpd_banner"))
-        let (postconf, result) = try PostconfProbe.value("smtpd_banner", flags: "-xh", in: directory)
-        #expect((ours.error == nil) == (result.status == 0), "ours: \(ours.error ?? "ok"); postconf: \(result.errors)")
-        if result.status == 0 {
-            #expect(ours.value == postconf)
+    @Test func nestingLimit() throws {
+        let chains = [(99, false), (100, false), (101, false), (100, true), (101, true), (102, true)]
+        var directories: [TestDirectory] = []
+        var expansions: [ParameterExpansion] = []
+        for (length, endsEmpty) in chains {
+            var text = "smtpd_banner = $p1\n"
+            for index in 1..<length { text += "p\(index) = $p\(index + 1)\n" }
+            text += endsEmpty ? "p\(length) =\n" : "p\(length) = end\n"
+            let mainCf = Array(text.utf8)
+            let directory = try PostconfProbe.directory(mainCf)
+            directories.append(directory)
+            expansions.append(try #require(try PostconfProbe.expander(mainCf, in: directory).expansion(ofParameter: "smtpd_banner")))
         }
+        let runs = try PostconfProbe.concurrently(directories.map { ["-c", $0.path, "-xh", "smtpd_banner"] })
+        for (index, chain) in chains.enumerated() {
+            let (ours, run) = (expansions[index], runs[index])
+            #expect((ours.error == nil) == (run.status == 0), "\(chain): ours: \(ours.error ?? "ok"); postconf: \(run.errors)")
+            if run.status == 0 { #expect(ours.value == run.value) }
+        }
+        // Where the limit lies: 100 links with a literal at the end, 101 ending empty.
+        #expect(runs.map { $0.status == 0 } == [true, true, false, true, true, false])
     }
 
     /// Postfix lacks a guard here: each relational operand is a fresh
@@ -224,7 +300,7 @@ struct ParameterExpansionTests {
     @Test func undefinedNamesAreReportedOnceInOrder() {
         let expander = ParameterExpander(explicit: ["a": Array("$zz $yy".utf8)], configDirectory: Array("/etc/postfix".utf8))
         let result = expander.expansion(of: Array("$a ${zz:x} ${ww?y} $a".utf8))
-        #expect(result.value == Array("  x  ".utf8))
+        #expect(result.value == Array("  x   ".utf8))
         #expect(result.unresolvedNames == ["zz", "yy", "ww"])
         #expect(result.error == nil)
     }
