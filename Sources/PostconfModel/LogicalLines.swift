@@ -151,6 +151,20 @@ public struct ConfigText: Sendable {
         return joined
     }
 
+    /// The logical line's text with, for each text byte, where it is in the
+    /// file: what edits of a joined line (a master.cf entry, an inline
+    /// table in main.cf) need to address the original bytes.
+    public func joinedText(of logical: LogicalLine) -> JoinedText {
+        var joined = JoinedText()
+        for index in logical.firstLine...logical.lastTextLine
+        where kinds[index] == .start || kinds[index] == .continuation {
+            let line = lines[index]
+            joined.segments.append((textStart: joined.bytes.count, fileStart: line.start))
+            joined.bytes.append(contentsOf: bytes[line.start..<line.contentEnd])
+        }
+        return joined
+    }
+
     /// The 1-based line number of a logical line's first text line.
     public func lineNumber(of logical: LogicalLine) -> Int {
         lines[logical.firstLine].number
@@ -164,5 +178,19 @@ public struct ConfigText: Sendable {
             out.append(contentsOf: bytes[line.start..<line.end])
         }
         return out
+    }
+}
+
+/// A logical line's joined text and the map from its offsets to file offsets.
+public struct JoinedText: Sendable {
+    public var bytes: [UInt8] = []
+    /// Where each text line's content starts, in the text and in the file.
+    public var segments: [(textStart: Int, fileStart: Int)] = []
+
+    /// The file offset of a text offset; the end of the text maps to the end
+    /// of the last text line's content.
+    public func fileOffset(_ textOffset: Int) -> Int {
+        guard let segment = segments.last(where: { $0.textStart <= textOffset }) else { return textOffset }
+        return segment.fileStart + (textOffset - segment.textStart)
     }
 }

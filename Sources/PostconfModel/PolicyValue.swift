@@ -49,61 +49,20 @@ public struct PolicyValue: Sendable, Equatable {
     /// byte (and makes the entry invalid).
     public init<Bytes: Collection>(_ value: Bytes, braces: Bool = false) where Bytes.Element == UInt8 {
         let bytes = Array(value)
-        var tokens: [(bytes: ArraySlice<UInt8>, braced: Bool)] = []
-        var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            if PolicyValue.isSeparator(byte) {
-                index += 1
-                continue
-            }
-            let start = index
-            if braces && byte == UInt8(ascii: "{") {
-                var depth = 0
-                while index < bytes.count {
-                    if bytes[index] == UInt8(ascii: "{") { depth += 1 }
-                    if bytes[index] == UInt8(ascii: "}") { depth -= 1 }
-                    index += 1
-                    if depth == 0 { break }
-                }
-                tokens.append((bytes[start..<index], depth == 0))
-            } else {
-                while index < bytes.count && !PolicyValue.isSeparator(bytes[index]) { index += 1 }
-                tokens.append((bytes[start..<index], false))
-            }
-        }
-        levelToken = tokens.first.map { Array($0.bytes) } ?? []
+        let tokens = Tokens.split(bytes, braces: braces, isSeparator: Tokens.isCommaOrSpace)
+        levelToken = tokens.first.map { Array(bytes[$0]) } ?? []
         level = TLSSecurityLevel(token: levelToken)
         attributes = []
         malformed = []
-        for token in tokens.dropFirst() {
-            var body = token.bytes
-            if token.braced {
-                // "{ name = value }": white space around the name, the '=' and
-                // the value is not part of them.
-                body = body.dropFirst().dropLast()
-                while let first = body.first, isPostfixSpace(first) { body = body.dropFirst() }
-                while let last = body.last, isPostfixSpace(last) { body = body.dropLast() }
+        for range in tokens.dropFirst() {
+            let token = bytes[range]
+            let body = braces && Tokens.isBraced(token) ? Tokens.unbraced(token) : token
+            if let (name, attributeValue) = Tokens.nameValue(body) {
+                attributes.append(PolicyAttribute(name: Array(name), value: Array(attributeValue)))
+            } else {
+                malformed.append(Array(token))
             }
-            guard let equals = body.firstIndex(of: UInt8(ascii: "=")), equals > body.startIndex else {
-                malformed.append(Array(token.bytes))
-                continue
-            }
-            var name = body[..<equals]
-            while let last = name.last, isPostfixSpace(last) { name = name.dropLast() }
-            var attributeValue = body[(equals + 1)...]
-            while let first = attributeValue.first, isPostfixSpace(first) { attributeValue = attributeValue.dropFirst() }
-            if name.contains(where: isPostfixSpace) {
-                malformed.append(Array(token.bytes))
-                continue
-            }
-            attributes.append(PolicyAttribute(name: Array(name), value: Array(attributeValue)))
         }
-    }
-
-    /// smtp(8) splits policy values on commas and white space.
-    private static func isSeparator(_ byte: UInt8) -> Bool {
-        byte == UInt8(ascii: ",") || byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A
     }
 
     /// The attributes with this name (any case).

@@ -50,6 +50,8 @@ public struct TableSource: Sendable {
     public let entries: [TableEntry]
     /// Lines postmap would skip with a warning.
     public let skippedLines: [SkippedLine]
+    /// Whether the source was read in postmap's SMTPUTF8 mode.
+    public let utf8Checks: Bool
 
     /// Reads a source. `utf8Checks` is postmap's SMTPUTF8 mode
     /// (`smtputf8_enable = yes`), in which non-UTF-8 lines are skipped.
@@ -84,6 +86,7 @@ public struct TableSource: Sendable {
         self.text = text
         self.entries = entries
         self.skippedLines = skipped
+        self.utf8Checks = utf8Checks
     }
 
     /// The records postmap stores from this source: keys ASCII lower-cased,

@@ -36,6 +36,9 @@ public struct Finding: Sendable, Equatable {
         case staleIndex = "stale-index"
         case duplicateKey = "duplicate-key"
         case skippedLine = "skipped-line"
+        case fingerprintAtRisk = "fingerprint-at-risk"
+        case perSiteMust = "per-site-must"
+        case perSiteIgnored = "per-site-ignored"
     }
 
     public var severity: Severity
@@ -43,16 +46,22 @@ public struct Finding: Sendable, Equatable {
     public var location: SourceLocation
     /// The table key (or parameter name) the finding is about, if any.
     public var subject: String?
+    /// The TLS security level in force there, when the finding is about one.
+    public var level: TLSSecurityLevel?
     /// What is wrong.
     public var message: String
     /// What will fix it, when there is a fix.
     public var fix: String?
 
-    public init(_ severity: Severity, _ rule: Rule, at location: SourceLocation, subject: String? = nil, _ message: String, fix: String? = nil) {
+    public init(
+        _ severity: Severity, _ rule: Rule, at location: SourceLocation, subject: String? = nil,
+        level: TLSSecurityLevel? = nil, _ message: String, fix: String? = nil
+    ) {
         self.severity = severity
         self.rule = rule
         self.location = location
         self.subject = subject
+        self.level = level
         self.message = message
         self.fix = fix
     }

@@ -17,7 +17,7 @@ public struct FileChange: Sendable {
     public var newBytes: [UInt8] { original.bytes.applying(edits) }
 }
 
-/// An index (.db) to build from its source.
+/// An index to build from its source.
 public struct IndexRebuild: Sendable {
     public enum Reason: String, Sendable {
         case sourceChanged = "source changed"
@@ -28,10 +28,13 @@ public struct IndexRebuild: Sendable {
     public var sourcePath: String
     public var indexPath: String
     public var displayIndexPath: String
-    public var method: IndexAccessMethod
+    /// nativeIndex or postmapIndex: who builds the index.
+    public var delivery: TableDelivery
     public var reason: Reason
     /// Whether SMTPUTF8 checks apply when reading the source (as in postmap).
     public var utf8Checks: Bool
+    /// The configuration directory, for postmap -c when postmap builds the index.
+    public var configDirectory: String
 }
 
 public struct FixPlan: Sendable {

@@ -1,14 +1,20 @@
 // Inspector.swift: the rule. Finds every place where a verifying TLS level
-// (verify, secure) is used without SNI and plans the smallest edit that adds
-// it, plus the index rebuilds that make Postfix see the result.
+// (verify, secure) is used without SNI, and plans the smallest edits that
+// add it, plus the index rebuilds that make Postfix see them.
 //
-// Where the level comes from:
-// - main.cf <role>_tls_security_level (or the obsolete <role>_enforce_tls with
-//   <role>_tls_enforce_peername) for every destination: fixed by setting
-//   <role>_tls_servername in main.cf;
-// - entries of the tables in <role>_tls_policy_maps: fixed per entry with
-//   " servername=NAME" appended to the entry's last text line.
-// The roles are smtp and lmtp: lmtp(8) reads only lmtp_* parameters.
+// Where a level can come from, and the fix for each:
+// - main.cf <role>_tls_security_level (or the obsolete <role>_enforce_tls
+//   with <role>_tls_enforce_peername): <role>_tls_servername in main.cf;
+// - a master.cf smtp/lmtp service's "-o <role>_tls_security_level=...":
+//   "-o <role>_tls_servername=..." on that service;
+// - entries of the tables in <role>_tls_policy_maps (from main.cf or a
+//   service's override): " servername=..." on the entry;
+// - <role>_tls_per_site MUST entries (used only while the policy maps are
+//   empty): they cannot carry attributes, so only a global servername helps.
+// The roles are smtp and lmtp; lmtp(8) reads only lmtp_* parameters.
+// An entry needs no edit when every client that reads it already has a
+// servername from main.cf or its service, or when it can never be selected
+// (a later duplicate key, or a key an earlier map in the list also has).
 
 import HashMap
 import PostconfModel
@@ -19,10 +25,17 @@ public struct FixOptions: Sendable {
     public var servername: String = "hostname"
     /// The Postfix version, when known; it decides which policy syntax is valid.
     public var postfixVersion: PostfixVersion?
+    /// Also add servername to fingerprint entries.
+    public var includeFingerprint = false
+    /// Set <role>_tls_servername in main.cf for per-site MUST entries.
+    public var globalServernameForPerSite = false
 
-    public init(servername: String = "hostname", postfixVersion: PostfixVersion? = nil) {
+    public init(servername: String = "hostname", postfixVersion: PostfixVersion? = nil,
+                includeFingerprint: Bool = false, globalServernameForPerSite: Bool = false) {
         self.servername = servername
         self.postfixVersion = postfixVersion
+        self.includeFingerprint = includeFingerprint
+        self.globalServernameForPerSite = globalServernameForPerSite
     }
 }
 
@@ -41,218 +54,365 @@ public struct Inspection: Sendable {
         case .note: return plan.isEmpty ? 0 : 1
         }
     }
+}
 
+/// One reader of TLS policy: main.cf's settings for a role, or a master.cf
+/// service with its overrides.
+struct PolicyClient {
+    var role: String
+    /// "main.cf" or "master.cf service relay/unix", for messages.
+    var label: String
+    var hasServername: Bool
+    /// The policy map list in force, and where it is set.
+    var maps: [UInt8]
+    var mapsLocation: SourceLocation
 }
 
 public enum Inspector {
-    /// The client roles whose TLS policy Postfix reads from main.cf.
+    /// The client roles whose TLS policy Postfix reads.
     static let roles = ["smtp", "lmtp"]
 
     public static func inspect(_ configuration: Configuration, options: FixOptions) throws(ConfigurationError) -> Inspection {
-        var inspection = Inspection()
-        let servername = Array(options.servername.utf8)
+        var state = InspectionState(configuration: configuration, options: options)
+        try state.loadMasterCf()
+        for role in roles { state.inspectGlobalLevel(role: role) }
+        for role in roles { state.inspectPerSite(role: role) }
+        for role in roles { state.inspectServices(role: role) }
+        try state.inspectTables()
+        return state.finish()
+    }
+}
 
-        // Global levels first: a servername set in main.cf is inherited by
-        // every table entry of that role, so those entries need no edit.
-        var mainCfEdits: [ByteEdit] = []
-        var roleHasServername: [String: Bool] = [:]
-        for role in roles {
-            let parameter = "\(role)_tls_servername"
-            var hasServername = !configuration.value(parameter).isEmpty
-            if !hasServername, let level = globalLevel(of: role, in: configuration), level.level.verifiesPeerName,
-                let edit = configuration.mainCf.edit(setting: parameter, to: servername)
-            {
-                inspection.findings.append(Finding(
-                    .fixable, .missingServername, at: mainCfLocation(configuration, parameterOf: level.source),
-                    subject: level.source,
-                    "\(role) TLS level \(level.level.rawValue) without \(parameter) (Postfix sends no SNI)",
-                    fix: "set \(parameter) = \(options.servername) in main.cf"))
-                mainCfEdits.append(edit)
-                hasServername = true
-            }
-            roleHasServername[role] = hasServername
-        }
-        if !mainCfEdits.isEmpty {
-            inspection.plan.changes.append(FileChange(
-                path: configuration.mainCf.path, displayPath: configuration.displayPath(configuration.mainCf.path),
-                original: configuration.mainCf.text, edits: mainCfEdits))
-            inspection.plan.reloadNeeded = true
-            inspection.plan.addsServername = true
-        }
+/// The work of one inspection: findings and edits accumulate here.
+struct InspectionState {
+    let configuration: Configuration
+    let options: FixOptions
+    var masterCf: MasterCf?
+    var findings: [Finding] = []
+    /// Edits per file path, and what each file is.
+    var edits: [String: [ByteEdit]] = [:]
+    var texts: [String: (display: String, text: ConfigText)] = [:]
+    var rebuilds: [IndexRebuild] = []
+    var reloadNeeded = false
+    var addsServername = false
+    /// Whether main.cf (after the planned edits) gives each role a servername.
+    var roleHasServername: [String: Bool] = [:]
+    var clients: [PolicyClient] = []
 
-        // Tables, each once even when both roles name it; an entry needs SNI
-        // when any role that reads the table has no servername of its own.
-        var tables: [(reference: MapReference, listedBy: String, needsSNI: Bool)] = []
-        for role in roles {
-            let parameter = "\(role)_tls_policy_maps"
-            for element in MapReference.splitList(configuration.value(parameter)) {
-                guard let reference = MapReference(element) else {
-                    inspection.findings.append(Finding(
-                        .error, .unsupportedTable, at: mainCfLocation(configuration, parameterOf: parameter),
-                        subject: parameter, "\"\(element.printable)\" is not a type:name table"))
-                    continue
-                }
-                let needsSNI = !(roleHasServername[role] ?? false)
-                if let index = tables.firstIndex(where: { $0.reference.type == reference.type && $0.reference.name == reference.name }) {
-                    tables[index].needsSNI = tables[index].needsSNI || needsSNI
-                } else {
-                    tables.append((reference, parameter, needsSNI))
-                }
-            }
+    init(configuration: Configuration, options: FixOptions) {
+        self.configuration = configuration
+        self.options = options
+        for role in Inspector.roles {
+            roleHasServername[role] = !configuration.value("\(role)_tls_servername").isEmpty
         }
-        for table in tables {
-            try inspectTable(table.reference, listedBy: table.listedBy, needsSNI: table.needsSNI,
-                             configuration: configuration, options: options, into: &inspection)
-        }
-        return inspection
     }
 
-    /// The level main.cf sets for a role, and the parameter it comes from.
-    static func globalLevel(of role: String, in configuration: Configuration) -> (level: TLSSecurityLevel, source: String)? {
-        let levelParameter = "\(role)_tls_security_level"
-        let levelValue = configuration.value(levelParameter)
-        if !levelValue.isEmpty {
-            return TLSSecurityLevel(token: levelValue).map { ($0, levelParameter) }
-        }
-        // Obsolete form, used only when the level is empty.
-        if configuration.flag("\(role)_enforce_tls") {
-            let level: TLSSecurityLevel = configuration.flag("\(role)_tls_enforce_peername") ? .verify : .encrypt
-            return (level, "\(role)_enforce_tls")
-        }
-        return nil
+    var servername: [UInt8] { Array(options.servername.utf8) }
+
+    func mainCfLocation(_ parameter: String) -> SourceLocation {
+        SourceLocation(path: configuration.displayPath(configuration.mainCf.path),
+                       line: configuration.mainCf.definition(of: parameter)?.lineNumber)
     }
 
-    /// Where main.cf sets a parameter (its line), or main.cf itself for a default.
-    static func mainCfLocation(_ configuration: Configuration, parameterOf name: String) -> SourceLocation {
-        let path = configuration.displayPath(configuration.mainCf.path)
-        return SourceLocation(path: path, line: configuration.mainCf.definition(of: name)?.lineNumber)
+    mutating func addEdit(_ edit: ByteEdit, path: String, text: ConfigText) {
+        edits[path, default: []].append(edit)
+        texts[path] = (configuration.displayPath(path), text)
     }
 
-    static func inspectTable(
-        _ reference: MapReference, listedBy parameter: String, needsSNI: Bool,
-        configuration: Configuration, options: FixOptions, into inspection: inout Inspection
-    ) throws(ConfigurationError) {
-        guard let method = IndexAccessMethod(rawValue: reference.type) else {
-            inspection.findings.append(Finding(
-                .manual, .unsupportedTable, at: mainCfLocation(configuration, parameterOf: parameter),
-                subject: reference.description,
-                "\(reference.type): tables are not inspected by this version of the tool; verify/secure entries in it may lack servername",
-                fix: "add servername=\(options.servername) to its verify and secure entries by hand"))
-            return
-        }
-        let sourcePath = configuration.resolve(String(decoding: reference.name, as: UTF8.self))
-        let indexPath = sourcePath + method.fileSuffix
-        let display = configuration.displayPath(sourcePath)
-        let utf8Checks = configuration.flag("smtputf8_enable")
-
-        guard pathExists(sourcePath) else {
-            let indexExists = pathExists(indexPath)
-            inspection.findings.append(Finding(
-                indexExists ? .manual : .error, .missingSource, at: SourceLocation(path: display),
-                subject: reference.description,
-                indexExists ? "the source file is missing; only its index exists, which cannot be fixed without it"
-                    : "neither the source nor its index exists; Postfix defers mail that needs this table",
-                fix: indexExists ? "restore the source, then run the tool again" : nil))
-            return
-        }
-        let source: TableSource
+    mutating func loadMasterCf() throws(ConfigurationError) {
+        let path = joinPath(configuration.directory, "master.cf")
+        guard pathExists(path) else { return }
         do {
-            source = try TableSource(path: display, bytes: try readFileBytes(sourcePath), utf8Checks: utf8Checks)
+            masterCf = try MasterCf(path: path, bytes: try readFileBytes(path))
         } catch let error as ConfigFileError {
-            throw .invalid(error)
+            throw .invalid(ConfigFileError(SourceLocation(path: configuration.displayPath(path), line: error.location.line), error.problem))
         } catch let error as ConfigurationError {
             throw error
         } catch {
-            throw .unreadable(path: sourcePath, reason: "\(error)")
-        }
-
-        for skipped in source.skippedLines {
-            inspection.findings.append(Finding(
-                .note, .skippedLine, at: SourceLocation(path: display, line: skipped.lineNumber), skipped.message))
-        }
-
-        let braces = (options.postfixVersion ?? PostfixVersion(3, 10)) >= PostfixVersion(3, 10)
-        var firstLineOfKey: [[UInt8]: Int] = [:]
-        var edits: [ByteEdit] = []
-        let insertion = Array(" servername=\(options.servername)".utf8)
-        for entry in source.entries {
-            let location = SourceLocation(path: display, line: entry.lineNumber)
-            let key = entry.key.asciiLowercased()
-            let subject = entry.key.printable
-            if let first = firstLineOfKey[key] {
-                inspection.findings.append(Finding(
-                    .note, .duplicateKey, at: location, subject: subject,
-                    "never used: line \(first) has the same key and the first one wins"))
-                continue
-            }
-            firstLineOfKey[key] = entry.lineNumber
-            let policy = PolicyValue(entry.value, braces: braces)
-            let problems = policy.problems(postfixVersion: options.postfixVersion ?? PostfixVersion(3, 10))
-            if !problems.isEmpty {
-                inspection.findings.append(Finding(
-                    .error, .brokenEntry, at: location, subject: subject,
-                    problems.joined(separator: "; ") + "; smtp(8) defers mail for this destination",
-                    fix: "correct the entry by hand"))
-                continue
-            }
-            guard let level = policy.level, level.verifiesPeerName, needsSNI,
-                policy.attributes(named: "servername").isEmpty
-            else { continue }
-            inspection.findings.append(Finding(
-                .fixable, .missingServername, at: location, subject: subject,
-                "\(level.rawValue) without servername (Postfix sends no SNI)",
-                fix: "append servername=\(options.servername)"))
-            edits.append(ByteEdit(insert: insertion, at: endOfText(entry, in: source.text)))
-        }
-
-        var reason: IndexRebuild.Reason?
-        if !edits.isEmpty {
-            inspection.plan.changes.append(FileChange(path: sourcePath, displayPath: display, original: source.text, edits: edits))
-            inspection.plan.addsServername = true
-            reason = .sourceChanged
-        } else {
-            reason = try indexState(indexPath: indexPath, method: method, source: source, display: configuration.displayPath(indexPath))
-            if let reason {
-                inspection.findings.append(Finding(
-                    .fixable, reason == .missing ? .missingIndex : .staleIndex,
-                    at: SourceLocation(path: configuration.displayPath(indexPath)), subject: reference.description,
-                    reason == .missing ? "the index is missing; Postfix cannot read this table"
-                        : "the index differs from its source; Postfix uses the index",
-                    fix: "rebuild the index from the source"))
-            }
-        }
-        if let reason {
-            inspection.plan.rebuilds.append(IndexRebuild(
-                reference: reference, sourcePath: sourcePath, indexPath: indexPath,
-                displayIndexPath: configuration.displayPath(indexPath), method: method, reason: reason,
-                utf8Checks: utf8Checks))
+            throw .unreadable(path: path, reason: "\(error)")
         }
     }
 
-    /// Where to append an attribute: the end of the entry's last text line,
-    /// before any trailing white space or CR, so the line end stays as it was.
-    static func endOfText(_ entry: TableEntry, in text: ConfigText) -> Int {
-        let line = text.lines[entry.logicalLine.lastTextLine]
-        var end = line.contentEnd
-        while end > line.start && isPostfixSpace(text.bytes[end - 1]) { end -= 1 }
-        return end
-    }
-
-    /// Whether the index is missing or differs from what postmap would build
-    /// from the source (nil when it is current).
-    static func indexState(indexPath: String, method: IndexAccessMethod, source: TableSource, display: String) throws(ConfigurationError) -> IndexRebuild.Reason? {
-        guard pathExists(indexPath) else { return .missing }
-        let records: [IndexRecord]
-        do {
-            records = try IndexFile.readAll(path: indexPath, method: method)
-        } catch {
-            throw .unreadable(path: display, reason: "\(error)")
+    /// The level a parameter set gives a role: <role>_tls_security_level, or
+    /// when that is empty the obsolete <role>_enforce_tls.
+    static func level(role: String, value: (String) -> [UInt8]) -> (level: TLSSecurityLevel, parameter: String)? {
+        let levelParameter = "\(role)_tls_security_level"
+        let levelValue = value(levelParameter)
+        if !levelValue.isEmpty {
+            return TLSSecurityLevel(token: levelValue).map { ($0, levelParameter) }
         }
-        let expected = source.storedRecords()
-        guard records.count == expected.count else { return .stale }
-        for record in records where expected[record.key] != record.value {
-            return .stale
+        if value("\(role)_enforce_tls").equalsIgnoringASCIICase("yes") {
+            let peername = value("\(role)_tls_enforce_peername").equalsIgnoringASCIICase("yes")
+            return (peername ? .verify : .encrypt, "\(role)_enforce_tls")
         }
         return nil
+    }
+
+    /// main.cf: a verifying level for every destination and no servername.
+    mutating func inspectGlobalLevel(role: String) {
+        let parameter = "\(role)_tls_servername"
+        guard roleHasServername[role] == false,
+            let level = InspectionState.level(role: role, value: configuration.value), level.level.verifiesPeerName
+        else { return }
+        setGlobalServername(role: role, at: mainCfLocation(level.parameter), subject: level.parameter, level: level.level,
+                            message: "\(role) TLS level \(level.level.rawValue) without \(parameter) (Postfix sends no SNI)")
+    }
+
+    mutating func setGlobalServername(role: String, at location: SourceLocation, subject: String, level: TLSSecurityLevel?, message: String) {
+        let parameter = "\(role)_tls_servername"
+        guard let edit = configuration.mainCf.edit(setting: parameter, to: servername) else {
+            // Set, but to something that expands to nothing ("$unset").
+            findings.append(Finding(.manual, .missingServername, at: mainCfLocation(parameter), subject: parameter, level: level,
+                                    "\(parameter) is set but expands to nothing", fix: "set \(parameter) = \(options.servername) by hand"))
+            return
+        }
+        findings.append(Finding(.fixable, .missingServername, at: location, subject: subject, level: level, message,
+                                fix: "set \(parameter) = \(options.servername) in main.cf"))
+        addEdit(edit, path: configuration.mainCf.path, text: configuration.mainCf.text)
+        roleHasServername[role] = true
+        reloadNeeded = true
+        addsServername = true
+    }
+
+    /// <role>_tls_per_site: consulted only while the policy maps are empty;
+    /// MUST means verify, and the table has no room for attributes.
+    mutating func inspectPerSite(role: String) {
+        let parameter = "\(role)_tls_per_site"
+        let list = configuration.value(parameter)
+        guard !list.isEmpty, roleHasServername[role] == false else { return }
+        if !configuration.value("\(role)_tls_policy_maps").isEmpty {
+            findings.append(Finding(.note, .perSiteIgnored, at: mainCfLocation(parameter), subject: parameter,
+                                    "ignored: Postfix does not read \(parameter) while \(role)_tls_policy_maps is set"))
+            return
+        }
+        var mustEntries: [PolicySite] = []
+        for element in MapReference.splitList(list) {
+            guard let reference = MapReference(element) else { continue }
+            let load: TableLoad
+            do {
+                load = try PolicyTables.load(reference, listedAt: mainCfLocation(parameter), configuration: configuration, masterCf: masterCf, options: options)
+            } catch {
+                findings.append(Finding(.error, .brokenEntry, at: mainCfLocation(parameter), subject: reference.description, error.description))
+                continue
+            }
+            guard case .loaded(let table) = load else { continue }
+            mustEntries += table.sites.filter { $0.value.equalsIgnoringASCIICase("MUST") }
+        }
+        guard !mustEntries.isEmpty else { return }
+        if options.globalServernameForPerSite {
+            setGlobalServername(role: role, at: mainCfLocation(parameter), subject: parameter, level: .verify,
+                                message: "\(mustEntries.count) MUST entr\(mustEntries.count == 1 ? "y" : "ies") (= verify) in \(parameter) without SNI")
+            return
+        }
+        for site in mustEntries {
+            findings.append(Finding(
+                .manual, .perSiteMust, at: site.location, subject: site.key, level: .verify,
+                "MUST (= verify) without SNI; \(parameter) entries cannot carry servername",
+                fix: "set \(role)_tls_servername = \(options.servername) in main.cf (--global-servername), or move the entry to \(role)_tls_policy_maps"))
+        }
+    }
+
+    /// master.cf: smtp/lmtp services with their own level, servername or maps.
+    mutating func inspectServices(role: String) {
+        let mainMaps = configuration.value("\(role)_tls_policy_maps")
+        let mainClient = PolicyClient(role: role, label: "main.cf", hasServername: roleHasServername[role] ?? false,
+                                      maps: mainMaps, mapsLocation: mainCfLocation("\(role)_tls_policy_maps"))
+        guard let masterCf else {
+            clients.append(mainClient)
+            return
+        }
+        let services = masterCf.services.filter { $0.command == role }
+        if services.isEmpty { clients.append(mainClient) }
+        for service in services {
+            var values = configuration.mainCf.values
+            for override in service.overrides { values[override.name] = override.value }
+            let expander = ParameterExpander(explicit: values, configDirectory: Array(configuration.directory.utf8))
+            let value: (String) -> [UInt8] = { expander.expandedValue($0) ?? [] }
+            let location = SourceLocation(path: configuration.displayPath(masterCf.path), line: service.lineNumber)
+            let servernameParameter = "\(role)_tls_servername"
+            var hasServername: Bool
+            if let own = service.override(servernameParameter) {
+                hasServername = !expander.expand(own.value).isEmpty
+            } else {
+                hasServername = roleHasServername[role] ?? false
+            }
+            let ownLevel = service.override("\(role)_tls_security_level") != nil || service.override("\(role)_enforce_tls") != nil
+            if ownLevel, !hasServername, let level = InspectionState.level(role: role, value: value), level.level.verifiesPeerName {
+                if service.override(servernameParameter) != nil {
+                    findings.append(Finding(.manual, .missingServername, at: location, subject: service.id, level: level.level,
+                                            "\(level.level.rawValue) with an empty -o \(servernameParameter)",
+                                            fix: "set -o \(servernameParameter)=\(options.servername) on this service by hand"))
+                } else {
+                    findings.append(Finding(.fixable, .missingServername, at: location, subject: service.id, level: level.level,
+                                            "service sets \(role) TLS level \(level.level.rawValue) without \(servernameParameter) (Postfix sends no SNI)",
+                                            fix: "add -o \(servernameParameter)=\(options.servername) to the service"))
+                    addEdit(masterCf.edit(adding: servernameParameter, value: servername, to: service), path: masterCf.path, text: masterCf.text)
+                    reloadNeeded = true
+                    addsServername = true
+                    hasServername = true
+                }
+            }
+            let mapsParameter = "\(role)_tls_policy_maps"
+            if service.override(mapsParameter) != nil {
+                clients.append(PolicyClient(role: role, label: "master.cf service \(service.id)", hasServername: hasServername,
+                                            maps: value(mapsParameter), mapsLocation: location))
+            } else {
+                clients.append(PolicyClient(role: role, label: "master.cf service \(service.id)", hasServername: hasServername,
+                                            maps: mainMaps, mapsLocation: mainClient.mapsLocation))
+            }
+        }
+    }
+
+    /// Every table of every client's map list, each inspected once.
+    mutating func inspectTables() throws(ConfigurationError) {
+        // Which tables, in which lists, with which clients.
+        var references: [MapReference] = []
+        var listedAt: [MapReference: SourceLocation] = [:]
+        var needsSNI: [MapReference: Bool] = [:]
+        var lists: [[MapReference]] = []
+        for client in clients {
+            var list: [MapReference] = []
+            for element in MapReference.splitList(client.maps) {
+                guard let reference = MapReference(element) else {
+                    findings.append(Finding(.error, .unsupportedTable, at: client.mapsLocation, subject: "\(client.role)_tls_policy_maps",
+                                            "\"\(element.printable)\" is not a type:name table"))
+                    continue
+                }
+                let key = MapReference(type: reference.type, name: reference.name, viaProxy: false)
+                if listedAt[key] == nil {
+                    references.append(key)
+                    listedAt[key] = client.mapsLocation
+                }
+                needsSNI[key] = (needsSNI[key] ?? false) || !client.hasServername
+                list.append(key)
+            }
+            if !lists.contains(list) { lists.append(list) }
+        }
+
+        var loaded: [MapReference: LoadedTable] = [:]
+        for reference in references {
+            switch try PolicyTables.load(reference, listedAt: listedAt[reference]!, configuration: configuration, masterCf: masterCf, options: options) {
+            case .loaded(let table):
+                loaded[reference] = table
+            case .notEditable(let reason):
+                findings.append(Finding(.manual, .unsupportedTable, at: listedAt[reference]!, subject: reference.description, reason,
+                                        fix: "add servername=\(options.servername) to its verify and secure entries by hand"))
+            case .problem(let finding):
+                findings.append(finding)
+            }
+        }
+
+        // Keys an earlier table of the same list also has are never
+        // selected from the later one (every table is searched for the exact
+        // key before any parent domain is tried), in any list.
+        var shadowedEverywhere: [MapReference: Set<[UInt8]>] = [:]
+        for list in lists {
+            var seen: Set<[UInt8]> = []
+            for reference in list {
+                guard let table = loaded[reference] else { continue }
+                let keys = Set(table.sites.compactMap(\.lookupKey))
+                let shadowed = keys.intersection(seen)
+                shadowedEverywhere[reference] = shadowedEverywhere[reference].map { $0.intersection(shadowed) } ?? shadowed
+                seen.formUnion(keys)
+            }
+        }
+
+        for reference in references {
+            guard let table = loaded[reference] else { continue }
+            try inspect(table, needsSNI: needsSNI[reference] ?? false, shadowed: shadowedEverywhere[reference] ?? [])
+        }
+    }
+
+    mutating func inspect(_ table: LoadedTable, needsSNI: Bool, shadowed: Set<[UInt8]>) throws(ConfigurationError) {
+        if let source = table.source {
+            for skipped in source.skippedLines {
+                findings.append(Finding(.note, .skippedLine, at: SourceLocation(path: source.path, line: skipped.lineNumber), skipped.message))
+            }
+        }
+        // The entry smtp(8) uses for each key.
+        var used: [[UInt8]: Int] = [:]
+        for (index, site) in table.sites.enumerated() {
+            guard let key = site.lookupKey else { continue }
+            if table.lastDuplicateWins || used[key] == nil { used[key] = index }
+        }
+        let version = options.postfixVersion ?? PostfixVersion(3, 10)
+        let braces = version >= PostfixVersion(3, 10)
+        let attribute = Array("servername=\(options.servername)".utf8)
+        var changed = false
+        for (index, site) in table.sites.enumerated() {
+            if let key = site.lookupKey {
+                if let winner = used[key], winner != index {
+                    findings.append(Finding(.note, .duplicateKey, at: site.location, subject: site.key,
+                                            "never used: \(table.sites[winner].location) has the same key and wins"))
+                    continue
+                }
+                if shadowed.contains(key) {
+                    findings.append(Finding(.note, .duplicateKey, at: site.location, subject: site.key,
+                                            "never used: an earlier table in the same map list has the same key"))
+                    continue
+                }
+            }
+            let policy = PolicyValue(site.value, braces: braces)
+            let problems = policy.problems(postfixVersion: version)
+            if !problems.isEmpty {
+                findings.append(Finding(.error, .brokenEntry, at: site.location, subject: site.key, level: policy.level,
+                                        problems.joined(separator: "; ") + "; smtp(8) defers mail for this destination",
+                                        fix: "correct the entry by hand"))
+                continue
+            }
+            guard let level = policy.level, needsSNI, policy.attributes(named: "servername").isEmpty else { continue }
+            if level == .fingerprint && !options.includeFingerprint {
+                findings.append(Finding(.note, .fingerprintAtRisk, at: site.location, subject: site.key, level: level,
+                                        "fingerprint without servername: a server that picks its certificate by SNI may present one that does not match the pin",
+                                        fix: "append servername=\(options.servername) (--include-fingerprint)"))
+                continue
+            }
+            guard level.verifiesPeerName || level == .fingerprint else { continue }
+            findings.append(Finding(.fixable, .missingServername, at: site.location, subject: site.key, level: level,
+                                    "\(level.rawValue) without servername (Postfix sends no SNI)",
+                                    fix: "append servername=\(options.servername)"))
+            addEdit(site.addAttribute(attribute), path: table.path, text: table.text)
+            changed = true
+        }
+        if changed {
+            addsServername = true
+            if table.delivery == .readAtStart { reloadNeeded = true }
+        }
+
+        // The index, for tables that have one.
+        guard let indexPath = table.indexPath, let source = table.source else { return }
+        var reason: IndexRebuild.Reason? = changed ? .sourceChanged : nil
+        if reason == nil, let state = try PolicyTables.indexState(table, configuration: configuration) {
+            reason = state
+            findings.append(Finding(
+                .fixable, state == .missing ? .missingIndex : .staleIndex,
+                at: SourceLocation(path: configuration.displayPath(indexPath)), subject: table.reference.description,
+                state == .missing ? "the index is missing; Postfix cannot read this table" : "the index differs from its source; Postfix uses the index",
+                fix: "rebuild the index from the source"))
+        }
+        if let reason {
+            rebuilds.append(IndexRebuild(
+                reference: table.reference, sourcePath: table.path, indexPath: indexPath,
+                displayIndexPath: configuration.displayPath(indexPath), delivery: table.delivery, reason: reason,
+                utf8Checks: source.utf8Checks, configDirectory: configuration.directory))
+        }
+    }
+
+    func finish() -> Inspection {
+        var inspection = Inspection()
+        inspection.findings = findings
+        // Files in a stable order: main.cf, master.cf, then tables as found.
+        let order = [configuration.mainCf.path, masterCf?.path].compactMap { $0 }
+        let paths = edits.keys.sorted { a, b in
+            let (ia, ib) = (order.firstIndex(of: a) ?? Int.max, order.firstIndex(of: b) ?? Int.max)
+            return ia != ib ? ia < ib : a < b
+        }
+        inspection.plan.changes = paths.map { path in
+            FileChange(path: path, displayPath: texts[path]!.display, original: texts[path]!.text, edits: edits[path]!)
+        }
+        inspection.plan.rebuilds = rebuilds
+        inspection.plan.reloadNeeded = reloadNeeded
+        inspection.plan.addsServername = addsServername
+        return inspection
     }
 }

@@ -20,6 +20,12 @@ public struct MapReference: Sendable, Hashable, CustomStringConvertible {
         (viaProxy ? "proxy:" : "") + type + ":" + String(decoding: name, as: UTF8.self)
     }
 
+    public init(type: String, name: [UInt8], viaProxy: Bool) {
+        self.type = type
+        self.name = name
+        self.viaProxy = viaProxy
+    }
+
     /// Parses one list element, e.g. "proxy:hash:/etc/postfix/tls_policy".
     /// Nil when the element has no "type:" prefix.
     public init?(_ element: [UInt8]) {
@@ -37,19 +43,6 @@ public struct MapReference: Sendable, Hashable, CustomStringConvertible {
 
     /// Splits an (expanded) map list into its elements.
     public static func splitList(_ list: [UInt8]) -> [[UInt8]] {
-        var elements: [[UInt8]] = []
-        var current: [UInt8] = []
-        var depth = 0
-        for byte in list {
-            if depth == 0 && (byte == UInt8(ascii: ",") || isPostfixSpace(byte)) {
-                if !current.isEmpty { elements.append(current); current = [] }
-                continue
-            }
-            if byte == UInt8(ascii: "{") { depth += 1 }
-            if byte == UInt8(ascii: "}") && depth > 0 { depth -= 1 }
-            current.append(byte)
-        }
-        if !current.isEmpty { elements.append(current) }
-        return elements
+        Tokens.split(list, braces: true, isSeparator: Tokens.isCommaOrSpace).map { Array(list[$0]) }
     }
 }
