@@ -27,11 +27,14 @@ deps:
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS)
 
-# Unit, differential and golden tests; then the end-to-end test, which CI
-# must actually run (its exit status 77, "cannot run here", fails under CI).
+# Unit, differential and golden tests; the install test (scripts/install.sh
+# into a scratch DESTDIR: binary, man page, completions); then the
+# end-to-end test, which CI must actually run (its exit status 77, "cannot
+# run here", fails under CI).
 test: deps
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(BUILD_FLAGS)
+	./Tests/install/run-install-test.sh $(DEBUG_BIN)
 	@$(MAKE) --no-print-directory e2e-run
 
 unit: deps

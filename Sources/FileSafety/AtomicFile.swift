@@ -32,7 +32,18 @@ public enum AtomicFile {
         guard let metadata else {
             throw FileSafetyError.metadataRequiredForNewFile(path: resolved)
         }
+        return try stage(at: resolved, metadata: metadata, write: write)
+    }
+
+    /// Stages a new file beside the already resolved `resolved`, giving it
+    /// exactly `metadata`.
+    private static func stage(
+        at resolved: String, metadata: FileMetadata,
+        write: (_ tempPath: String, _ fd: FileDescriptor) throws -> Void
+    ) throws -> StagedFile {
         let (tempPath, fd) = try createTemporaryFile(beside: resolved)
+        FaultInjection.point("stage: temporary file created")
+        let identity: FileIdentity
         do {
             do {
                 try write(tempPath, fd)
@@ -40,17 +51,18 @@ public enum AtomicFile {
                 try? fd.close()
                 throw error
             }
+            FaultInjection.point("stage: written")
             // close() can report a deferred write error (NFS), so check it.
             do { try fd.close() } catch {
                 throw FileSafetyError.systemCallFailed(
                     operation: "close", path: tempPath, errno: error as? Errno ?? .ioError)
             }
-            try finalize(tempPath, metadata: metadata)
+            identity = try finalize(tempPath, metadata: metadata)
         } catch {
             try? SystemCalls.unlinkIfPresent(tempPath)
             throw error
         }
-        return StagedFile(targetPath: resolved, temporaryPath: tempPath)
+        return StagedFile(targetPath: resolved, temporaryPath: tempPath, stagedIdentity: identity)
     }
 
     /// Stages a new version of `targetPath` holding exactly `contents`.
@@ -66,6 +78,62 @@ public enum AtomicFile {
                 throw FileSafetyError.systemCallFailed(
                     operation: "write", path: tempPath, errno: error as? Errno ?? .ioError)
             }
+        }
+    }
+
+    /// Copies the file at `targetPath` (links followed) to a new file beside
+    /// it, named target+suffix, or target+suffix+".1", ".2", ... when that
+    /// name is taken: an earlier backup is never replaced. The copy has the
+    /// original's bytes, owner, group, mode and modification time. Returns
+    /// the backup's path.
+    public static func backUp(_ targetPath: String, suffix: String) throws -> String {
+        let resolved = try resolveSymlinks(targetPath)
+        guard let metadata = try existingMetadata(of: resolved) else {
+            throw FileSafetyError.systemCallFailed(operation: "back up", path: resolved, errno: .noSuchFileOrDirectory)
+        }
+        let staged = try stage(at: resolved, metadata: metadata) { tempPath, fd in
+            try copyContents(of: resolved, to: fd, tempPath: tempPath)
+        }
+        for number in 0..<1000 {
+            let name = resolved + suffix + (number == 0 ? "" : ".\(number)")
+            if try staged.publish(asNewFile: name) { return name }
+        }
+        staged.discard()
+        throw FileSafetyError.systemCallFailed(operation: "find a free backup name for", path: resolved, errno: .fileExists)
+    }
+
+    /// Copies the bytes and the modification time of `source` into `fd`.
+    private static func copyContents(of source: String, to fd: FileDescriptor, tempPath: String) throws {
+        let input: FileDescriptor
+        do {
+            input = try FileDescriptor.open(source, .readOnly, options: [.noFollow, .closeOnExec])
+        } catch {
+            throw FileSafetyError.systemCallFailed(operation: "open", path: source, errno: error as? Errno ?? .ioError)
+        }
+        defer { try? input.close() }
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count: Int
+            do {
+                count = try buffer.withUnsafeMutableBytes { try input.read(into: $0, retryOnInterrupt: true) }
+            } catch {
+                throw FileSafetyError.systemCallFailed(operation: "read", path: source, errno: error as? Errno ?? .ioError)
+            }
+            if count == 0 { break }
+            do {
+                _ = try fd.writeAll(buffer[..<count])
+            } catch {
+                throw FileSafetyError.systemCallFailed(operation: "write", path: tempPath, errno: error as? Errno ?? .ioError)
+            }
+        }
+        var st = stat()
+        guard fstat(input.rawValue, &st) == 0 else {
+            throw FileSafetyError.systemCallFailed(operation: "stat", path: source, errno: Errno(rawValue: errno))
+        }
+        // UTIME_OMIT ((1 << 30) - 2) leaves the access time alone; Glibc does not export it.
+        var times = [timespec(tv_sec: 0, tv_nsec: (1 << 30) - 2), st.st_mtim]
+        guard futimens(fd.rawValue, &times) == 0 else {
+            throw FileSafetyError.systemCallFailed(operation: "set the times of", path: tempPath, errno: Errno(rawValue: errno))
         }
     }
 
@@ -88,20 +156,17 @@ public enum AtomicFile {
         return FileMetadata(status)
     }
 
-    /// Creates `.<basename>.tmp-<pid>-<random>` next to `resolvedPath`.
+    /// Creates a temporary file (see TemporaryName) next to `resolvedPath`.
     /// O_EXCL|O_NOFOLLOW guarantee we write into a file we just created, not
     /// into something a hostile user planted under that name.
     private static func createTemporaryFile(beside resolvedPath: String) throws -> (String, FileDescriptor) {
-        let target = FilePath(resolvedPath)
-        guard let base = target.lastComponent else {
+        let base = TemporaryName.split(resolvedPath).name
+        guard !base.isEmpty, base != ".", base != ".." else {
             throw FileSafetyError.notRegularFile(path: resolvedPath)
         }
-        let directory = target.removingLastComponent()
         var attempts = 0
         while true {
-            let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
-            let name = ".\(base.string).tmp-\(getpid())-\(suffix)"
-            let tempPath = directory.appending(name).string
+            let tempPath = TemporaryName.sibling(of: resolvedPath, named: TemporaryName.make(for: base))
             do {
                 let fd = try FileDescriptor.open(
                     tempPath, .writeOnly,
@@ -124,7 +189,8 @@ public enum AtomicFile {
     /// owner clears setuid/setgid bits; fsync comes last so the owner and
     /// mode are on disk together with the data before the rename publishes
     /// the file.
-    private static func finalize(_ tempPath: String, metadata: FileMetadata) throws {
+    @discardableResult
+    private static func finalize(_ tempPath: String, metadata: FileMetadata) throws -> FileIdentity {
         let fd: FileDescriptor
         do {
             fd = try FileDescriptor.open(tempPath, .readOnly, options: [.noFollow, .closeOnExec])
@@ -146,6 +212,13 @@ public enum AtomicFile {
             try SystemCalls.fchown(fd, uid: metadata.uid, gid: metadata.gid, path: tempPath)
         }
         try SystemCalls.fchmod(fd, mode: metadata.mode, path: tempPath)
+        FaultInjection.point("stage: owner and mode set")
         try SystemCalls.fsync(fd, path: tempPath)
+        FaultInjection.point("stage: synced")
+        do {
+            return FileIdentity(try fd.stat().rawValue)
+        } catch {
+            throw FileSafetyError.systemCallFailed(operation: "stat", path: tempPath, errno: error)
+        }
     }
 }

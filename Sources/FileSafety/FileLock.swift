@@ -23,6 +23,58 @@ public struct FileLock: Sendable {
         try FileLock(path: path, operation: LOCK_SH, wait: wait)
     }
 
+    /// Takes the lock Postfix's edit_file(3) protocol uses to serialize
+    /// writers of `path` (postconf -e on main.cf, postconf -Me on master.cf):
+    /// an exclusive flock on "<path>.tmp", created mode 0600 when missing.
+    /// Waits as postconf does. Like postconf, it starts over when the file
+    /// was renamed or removed while it waited, and removes a leftover that
+    /// is not an empty 0600 regular file with one link (a crashed writer's
+    /// output). release() removes "<path>.tmp" before unlocking, which is
+    /// what a waiting postconf expects of a finished writer. Our own new
+    /// version of `path` goes through AtomicFile as usual.
+    public static func postfixEdit(of path: String) throws -> FileLock {
+        let lockPath = path + ".tmp"
+        while true {
+            let fd: FileDescriptor
+            do {
+                fd = try FileDescriptor.open(
+                    lockPath, .writeOnly, options: [.create, .noFollow, .closeOnExec],
+                    permissions: [.ownerReadWrite])
+            } catch {
+                throw FileSafetyError.systemCallFailed(
+                    operation: "open the postconf lock file", path: lockPath, errno: error as? Errno ?? .ioError)
+            }
+            do {
+                _ = try SystemCalls.flock(fd, operation: LOCK_EX, path: lockPath)
+                var opened = stat()
+                var named = stat()
+                guard fstat(fd.rawValue, &opened) == 0 else {
+                    throw FileSafetyError.systemCallFailed(operation: "stat", path: lockPath, errno: Errno(rawValue: errno))
+                }
+                if lstat(lockPath, &named) != 0 || opened.st_dev != named.st_dev || opened.st_ino != named.st_ino {
+                    try? fd.close()
+                    continue  // another writer finished with it meanwhile
+                }
+                if (named.st_mode & S_IFMT) != S_IFREG || named.st_size > 0 || named.st_nlink > 1
+                    || (named.st_mode & 0o777) != 0o600
+                {
+                    try SystemCalls.unlinkIfPresent(lockPath)
+                    try? fd.close()
+                    continue
+                }
+            } catch {
+                try? fd.close()
+                throw error
+            }
+            return FileLock(path: lockPath, holder: Holder(fd, removeOnRelease: lockPath))
+        }
+    }
+
+    private init(path: String, holder: Holder) {
+        self.path = path
+        self.holder = holder
+    }
+
     private init(path: String, operation: Int32, wait: Bool) throws {
         // O_NOFOLLOW: lock the file itself, not whatever a link points to;
         // callers resolve links first when they mean the target.
@@ -58,15 +110,22 @@ public struct FileLock: Sendable {
     /// release() is final and the lock cannot outlive every copy.
     private final class Holder: Sendable {
         let descriptor: Mutex<FileDescriptor?>
+        /// A file removed while the lock is still held, just before unlocking.
+        let removeOnRelease: String?
 
-        init(_ fd: FileDescriptor) { descriptor = Mutex(fd) }
+        init(_ fd: FileDescriptor, removeOnRelease: String? = nil) {
+            descriptor = Mutex(fd)
+            self.removeOnRelease = removeOnRelease
+        }
 
         func release() {
             let fd = descriptor.withLock { stored -> FileDescriptor? in
                 defer { stored = nil }
                 return stored
             }
-            try? fd?.close()
+            guard let fd else { return }
+            if let removeOnRelease { try? SystemCalls.unlinkIfPresent(removeOnRelease) }
+            try? fd.close()
         }
 
         deinit { release() }

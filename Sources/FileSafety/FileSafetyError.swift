@@ -24,6 +24,13 @@ public enum FileSafetyError: Error, CustomStringConvertible, Equatable, Sendable
     case lockBusy(path: String)
     /// commit() or discard() after the staged file was already finished.
     case stagedFileFinished(path: String, state: String)
+    /// The file changed (another writer) after its old version was read.
+    case targetChanged(path: String)
+    /// A commit journal that cannot be trusted or understood.
+    case journalInvalid(path: String, reason: String)
+    /// A journaled commit failed after its commit point: `completed` were
+    /// replaced, the rest not yet; CommitJournal.recover() completes it.
+    case commitInterrupted(journal: String, completed: [String], cause: String)
 
     public var description: String {
         switch self {
@@ -43,6 +50,13 @@ public enum FileSafetyError: Error, CustomStringConvertible, Equatable, Sendable
             return "cannot lock \(path): it is locked by another process"
         case let .stagedFileFinished(path, state):
             return "cannot finish the new version of \(path): it was already \(state)"
+        case let .targetChanged(path):
+            return "\(path) was changed by another program while this one was preparing its new version"
+        case let .journalInvalid(path, reason):
+            return "cannot use the journal \(path): \(reason); check it and remove it by hand"
+        case let .commitInterrupted(journal, completed, cause):
+            let done = completed.isEmpty ? "no file" : completed.joined(separator: ", ")
+            return "\(cause); replaced so far: \(done); the journal \(journal) lets the next run complete the change"
         }
     }
 }

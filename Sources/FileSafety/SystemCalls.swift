@@ -43,6 +43,12 @@ enum SystemCalls {
         }
     }
 
+    /// link(2), returning the errno instead of throwing so callers can
+    /// treat EEXIST as "taken, try another name".
+    static func link(_ from: String, to: String) -> Errno? {
+        retrying({ Glibc.link(from, to) })
+    }
+
     /// Unlinks `path`; a path that is already gone counts as success, because
     /// every caller only wants it not to exist.
     static func unlinkIfPresent(_ path: String) throws(FileSafetyError) {

@@ -134,8 +134,9 @@ final class BerkeleyDatabase {
         return Self.bytes(of: valueEntry)
     }
 
-    /// Calls `body` for every pair in database order.
-    func forEach(_ body: (_ key: [UInt8], _ value: [UInt8]) throws -> Void) throws {
+    /// Calls `body` for every pair in database order. The buffers point into
+    /// libdb's memory and are valid only during the call.
+    func forEach(_ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Void) throws {
         var cursor: UnsafeMutablePointer<DBC>?
         try check(handle.pointee.cursor!(handle, nil, &cursor, 0), "read \(method.rawValue) database")
         guard let cursor else { return }
@@ -146,7 +147,7 @@ final class BerkeleyDatabase {
             let code = cursor.pointee.get!(cursor, &keyEntry, &valueEntry, UInt32(DB_NEXT))
             if code == DB_NOTFOUND { break }
             try check(code, "read \(method.rawValue) database")
-            try body(Self.bytes(of: keyEntry), Self.bytes(of: valueEntry))
+            try body(Self.buffer(of: keyEntry), Self.buffer(of: valueEntry))
         }
         log.messages.removeAll()
     }
@@ -185,8 +186,12 @@ final class BerkeleyDatabase {
     }
 
     private static func bytes(of entry: DBT) -> [UInt8] {
-        guard let data = entry.data, entry.size > 0 else { return [] }
-        return Array(UnsafeRawBufferPointer(start: data, count: Int(entry.size)))
+        Array(buffer(of: entry))
+    }
+
+    private static func buffer(of entry: DBT) -> UnsafeRawBufferPointer {
+        guard let data = entry.data, entry.size > 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: data, count: Int(entry.size))
     }
 
     /// The access method recorded in `path`, or nil when it is not a

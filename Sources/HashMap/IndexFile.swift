@@ -12,14 +12,24 @@ public enum IndexFile {
     /// Berkeley DB, truncated) and FileSafetyError when it cannot be opened
     /// or locked at all (e.g. missing).
     public static func readAll(path: String, method: IndexAccessMethod) throws -> [IndexRecord] {
+        var records: [IndexRecord] = []
+        try forEachRecord(path: path, method: method) { key, value in
+            records.append(IndexRecord(key: Array(key), value: Array(value)))
+        }
+        return records
+    }
+
+    /// Calls `body` with every record of the index, as readAll returns them,
+    /// without copying: the buffers are valid only during the call. Reading
+    /// a million records this way takes a cursor pass and no allocation.
+    public static func forEachRecord(
+        path: String, method: IndexAccessMethod,
+        _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Void
+    ) throws {
         try withOpenDatabase(path: path, method: method) { database in
-            var records: [IndexRecord] = []
             try database.forEach { key, value in
-                records.append(IndexRecord(
-                    key: PostmapConventions.strippingTerminator(key),
-                    value: PostmapConventions.strippingTerminator(value)))
+                try body(PostmapConventions.strippingTerminator(key), PostmapConventions.strippingTerminator(value))
             }
-            return records
         }
     }
 

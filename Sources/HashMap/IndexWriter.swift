@@ -26,10 +26,9 @@ public enum IndexWriter {
     /// returns it uncommitted: the caller commits or discards it. The new
     /// file takes the existing index's owner and mode, or
     /// `metadataForNewFile` when there is no index yet (see
-    /// postmapNewIndexMetadata). `expectedCount` only sizes the hash table
-    /// and cache. No lock is taken (see rebuild). libdb writes into the
-    /// zero-length temporary file AtomicFile created (DB_CREATE accepts it),
-    /// so the file keeps its O_EXCL|O_NOFOLLOW origin.
+    /// postmapNewIndexMetadata). `expectedCount` is not needed any more (the
+    /// records are counted) and is kept for source compatibility. No lock is
+    /// taken (see rebuild).
     public static func build(
         records: some Sequence<IndexRecord>,
         replacing indexPath: String,
@@ -37,22 +36,58 @@ public enum IndexWriter {
         expectedCount: Int,
         metadataForNewFile: FileMetadata
     ) throws -> (staged: StagedFile, report: IndexBuildReport) {
-        var report = IndexBuildReport()
+        let all = Array(records)
+        return try build(
+            recordCount: all.count, recordAt: { (all[$0].key[...], all[$0].value[...]) },
+            replacing: indexPath, method: method, metadataForNewFile: metadataForNewFile)
+    }
+
+    /// Writes records 0..<recordCount, read through `recordAt` (key as
+    /// written, not yet lower-cased; value), into a new staged database, as
+    /// `build(records:...)` does. Records may be read more than once and in
+    /// any order, which lets a large table be written without copying it.
+    ///
+    /// Speed: libdb's cost is its page cache. postmap inserts in file order,
+    /// which touches the hash table's pages at random, so unless the whole
+    /// table fits in the cache most of the time goes into evicting and
+    /// re-reading pages. Here hash records are inserted in the order of the
+    /// bucket their key will end up in (libdb's own hash function on the
+    /// stored key), so the pages being filled are always the few most
+    /// recently used ones and a small cache is enough. The order changes
+    /// nothing in the result: duplicates keep their file order (the first
+    /// still wins) and lookups do not depend on insertion order.
+    public static func build(
+        recordCount: Int,
+        recordAt: (Int) -> (key: ArraySlice<UInt8>, value: ArraySlice<UInt8>),
+        replacing indexPath: String,
+        method: IndexAccessMethod,
+        metadataForNewFile: FileMetadata
+    ) throws -> (staged: StagedFile, report: IndexBuildReport) {
+        var payloadBytes = 0
+        for index in 0..<recordCount {
+            let record = recordAt(index)
+            try validate(key: record.key, value: record.value, index: index, indexPath: indexPath)
+            payloadBytes += record.key.count + record.value.count
+        }
+        let sizing = Sizing(recordCount: recordCount, payloadBytes: payloadBytes)
+        let order = method == .hash ? bucketOrder(recordCount: recordCount, bucketBits: sizing.bucketBits, recordAt: recordAt) : nil
+        var recordCountStored = 0
+        var duplicates: [(index: Int, key: [UInt8])] = []
         let staged = try AtomicFile.stage(
             replacing: indexPath, metadataForNewFile: metadataForNewFile
         ) { tempPath, _ in
             let database = try BerkeleyDatabase(path: tempPath, method: method)
-            let sizing = Sizing(expectedCount: expectedCount)
             try database.configureForCreation(
                 pageSize: PostmapConventions.pageSize,
-                hashElements: sizing.hashElements, cacheBytes: sizing.cacheBytes)
+                hashElements: UInt32(PostmapConventions.minimumHashElements), cacheBytes: sizing.cacheBytes)
             try database.create()
             // Reused for every record: allocation would otherwise be a
             // noticeable part of building a large table.
             var key: [UInt8] = []
             var value: [UInt8] = []
-            for (index, record) in records.enumerated() {
-                try validate(record, index: index, indexPath: indexPath)
+            for position in 0..<recordCount {
+                let index = order.map { Int($0[position] & 0xFFFF_FFFF) } ?? position
+                let record = recordAt(index)
                 key.removeAll(keepingCapacity: true)
                 value.removeAll(keepingCapacity: true)
                 PostmapConventions.appendStoredKey(record.key, to: &key)
@@ -61,15 +96,32 @@ public enum IndexWriter {
                     key: &key, value: &value,
                     operation: "store record \(index + 1) of the new \(method.rawValue) database for \(indexPath) in")
                 if stored {
-                    report.recordCount += 1
+                    recordCountStored += 1
                 } else {
-                    report.duplicateKeys.append(Array(key.dropLast()))
+                    duplicates.append((index, Array(key.dropLast())))
                 }
             }
             // Closing flushes the cache to the file; AtomicFile then fsyncs it.
             try database.close()
         }
-        return (staged, report)
+        duplicates.sort { $0.index < $1.index }
+        return (staged, IndexBuildReport(recordCount: recordCountStored, duplicateKeys: duplicates.map(\.key)))
+    }
+
+    /// Record numbers sorted by the hash bucket their stored key falls in
+    /// once the table has 2^bucketBits buckets, each as bucket << 32 | number
+    /// (so equal buckets keep file order).
+    private static func bucketOrder(
+        recordCount: Int, bucketBits: Int, recordAt: (Int) -> (key: ArraySlice<UInt8>, value: ArraySlice<UInt8>)
+    ) -> [UInt64] {
+        let mask = UInt32((1 << bucketBits) - 1)
+        var order = [UInt64](repeating: 0, count: recordCount)
+        for index in 0..<recordCount {
+            let bucket = PostmapConventions.libdbHash(storedKeyOf: recordAt(index).key) & mask
+            order[index] = UInt64(bucket) << 32 | UInt64(index)
+        }
+        order.sort()
+        return order
     }
 
     /// Builds and commits in one step, holding an exclusive flock on the
@@ -101,33 +153,40 @@ public enum IndexWriter {
 
     /// Refuses records postmap could never have written: keys and values are
     /// C strings to Postfix, so an embedded NUL would silently cut them.
-    private static func validate(_ record: IndexRecord, index: Int, indexPath: String) throws {
-        if record.key.isEmpty {
+    private static func validate(key: ArraySlice<UInt8>, value: ArraySlice<UInt8>, index: Int, indexPath: String) throws {
+        if key.isEmpty {
             throw HashMapError.invalidRecord(path: indexPath, index: index, reason: "the key is empty")
         }
-        if record.key.contains(0) {
+        if key.contains(0) {
             throw HashMapError.invalidRecord(path: indexPath, index: index, reason: "the key contains a NUL byte")
         }
-        if record.value.contains(0) {
+        if value.contains(0) {
             throw HashMapError.invalidRecord(path: indexPath, index: index, reason: "the value contains a NUL byte")
         }
     }
 
-    /// Hash table and cache size. The cache decides the speed: with too
-    /// small a cache libdb spends its time evicting pages (a 64 MB cache
-    /// built 1M entries 3x faster than postmap's 16 MB). About 100 bytes per
-    /// record, between 1 MB and 64 MB. postmap's 4096 elements is the
-    /// minimum hash size; a larger table just avoids splits.
-    private struct Sizing {
-        var hashElements: UInt32
+    /// Cache size and the bucket count to order hash inserts by.
+    ///
+    /// libdb splits a hash bucket whenever a page overflows, so a table ends
+    /// with about one bucket per page of records (postmap's 1M-entry table:
+    /// 16143 buckets for 84 MB); ordering by that many buckets keeps the
+    /// inserts local. h_nelem is left at postmap's value: without a fill
+    /// factor libdb ignores it, and with one it pre-allocates buckets that
+    /// stay half empty (measured: twice the file size, no faster). The cache
+    /// then only has to hold the pages around the insertion point and the
+    /// bucket being split: 1/16 of the records' size, between 1 and 16 MB,
+    /// built a 1M-entry table as fast as a cache holding all of it. A btree
+    /// is filled in file order and gets the larger cache it needs for that.
+    struct Sizing {
+        var bucketBits: Int
         var cacheBytes: UInt32
 
-        init(expectedCount: Int) {
-            let count = max(0, expectedCount)
-            hashElements = UInt32(clamping: max(PostmapConventions.minimumHashElements, count))
-            let perRecord = 100
-            let (wanted, overflow) = count.multipliedReportingOverflow(by: perRecord)
-            cacheBytes = UInt32(min(64 << 20, max(1 << 20, overflow ? Int.max : wanted)))
+        init(recordCount: Int, payloadBytes: Int) {
+            // Per record on a page: two NULs, two type bytes, two index slots.
+            let tableBytes = payloadBytes + 8 * recordCount
+            let pages = max(1, tableBytes / Int(PostmapConventions.pageSize))
+            bucketBits = max(1, Int.bitWidth - pages.leadingZeroBitCount - 1)
+            cacheBytes = UInt32(min(16 << 20, max(1 << 20, tableBytes / 16)))
         }
     }
 }

@@ -18,9 +18,24 @@ enum PostmapConventions {
         key.map(folded)
     }
 
+    /// libdb's default hash function (__ham_func5, an FNV variant) of a key
+    /// as it is stored: folded, with its NUL. Only orders inserts; nothing
+    /// depends on it for correctness.
+    static func libdbHash(storedKeyOf key: ArraySlice<UInt8>) -> UInt32 {
+        var hash: UInt32 = 0
+        for byte in key {
+            hash = (hash &* 16_777_619) ^ UInt32(folded(byte))
+        }
+        return hash &* 16_777_619  // the trailing NUL
+    }
+
     /// Appends `key` folded and NUL-terminated, i.e. as stored on disk.
-    static func appendStoredKey(_ key: [UInt8], to buffer: inout [UInt8]) {
-        buffer.append(contentsOf: key.lazy.map(folded))
+    static func appendStoredKey(_ key: ArraySlice<UInt8>, to buffer: inout [UInt8]) {
+        let start = buffer.count
+        buffer.append(contentsOf: key)
+        buffer.withUnsafeMutableBufferPointer { stored in
+            for index in start..<stored.count { stored[index] = folded(stored[index]) }
+        }
         buffer.append(0)
     }
 
@@ -35,7 +50,7 @@ enum PostmapConventions {
     }
 
     /// Appends `value` NUL-terminated.
-    static func appendStoredValue(_ value: [UInt8], to buffer: inout [UInt8]) {
+    static func appendStoredValue(_ value: ArraySlice<UInt8>, to buffer: inout [UInt8]) {
         buffer.append(contentsOf: value)
         buffer.append(0)
     }
@@ -44,6 +59,10 @@ enum PostmapConventions {
     /// have none).
     static func strippingTerminator(_ bytes: [UInt8]) -> [UInt8] {
         bytes.last == 0 ? Array(bytes.dropLast()) : bytes
+    }
+
+    static func strippingTerminator(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        bytes.last == 0 ? UnsafeRawBufferPointer(rebasing: bytes.dropLast()) : bytes
     }
 }
 

@@ -51,6 +51,12 @@ extension Collection where Element == UInt8 {
 
     /// The bytes as text for a message: valid UTF-8 as is, other bytes as \xNN.
     public var printable: String {
+        // Table keys are nearly always plain ASCII: one copy, no per-byte work.
+        if let plain = withContiguousStorageIfAvailable({ bytes -> String? in
+            bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) ? String(decoding: bytes, as: UTF8.self) : nil
+        }), let plain {
+            return plain
+        }
         var out = ""
         for byte in self {
             if byte >= 0x20 && byte < 0x7F {

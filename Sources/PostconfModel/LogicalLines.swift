@@ -13,6 +13,10 @@
 // lines back yields the file byte for byte, and an edit can say exactly which
 // bytes it replaces.
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One physical line of a file: byte offsets into the file's buffer.
 public struct PhysicalLine: Sendable, Equatable {
     /// Offset of the first byte.
@@ -58,77 +62,84 @@ public struct ConfigText: Sendable {
     /// The file, byte for byte.
     public let bytes: [UInt8]
     /// Every physical line, in order; together they cover `bytes` exactly.
-    public let lines: [PhysicalLine]
+    public let lines: PhysicalLines
     /// How readllines() classifies each physical line.
     public let kinds: [PhysicalLineKind]
     /// Every logical line, in order.
-    public let logicalLines: [LogicalLine]
+    public let logicalLines: LogicalLines
     /// 1-based number of the first line that holds a NUL byte, if any; Postfix
     /// reads such a line as C strings and silently truncates it.
     public let firstLineWithNUL: Int?
 
+    /// Reads `bytes`, which must be less than 4 GiB (line offsets are
+    /// stored in 32 bits; a Postfix file of that size is not a thing).
     public init(bytes: [UInt8]) {
+        precondition(bytes.count < Int(UInt32.max), "a configuration file of 4 GiB or more")
         self.bytes = bytes
-        var lines: [PhysicalLine] = []
+        // One pass with memchr over the buffer: a table of a million lines is
+        // split in a few milliseconds, and each line costs 5 bytes of index
+        // (a 32-bit end offset and its kind), not a struct per line.
+        var ends: [UInt32] = []
         var kinds: [PhysicalLineKind] = []
-        var nulLine: Int?
-        lines.reserveCapacity(bytes.count / 32 + 1)
-        kinds.reserveCapacity(bytes.count / 32 + 1)
+        var firstLines: [UInt32] = []
+        var nulOffset: Int?
+        let estimate = bytes.count / 40 + 1
+        ends.reserveCapacity(estimate)
+        kinds.reserveCapacity(estimate)
+        firstLines.reserveCapacity(estimate)
         bytes.withUnsafeBufferPointer { buffer in
-            var offset = 0
-            var number = 0
+            guard let base = buffer.baseAddress else { return }
             let count = buffer.count
+            if let nul = memchr(base, 0, count) {
+                nulOffset = UnsafeRawPointer(nul) - UnsafeRawPointer(base)
+            }
+            var offset = 0
+            var inLogicalLine = false
             while offset < count {
-                number += 1
                 let start = offset
-                var firstNonBlank = -1
-                while offset < count && buffer[offset] != 0x0A {
-                    let byte = buffer[offset]
-                    if firstNonBlank < 0 && !isPostfixSpace(byte) { firstNonBlank = offset }
-                    if byte == 0 && nulLine == nil { nulLine = number }
-                    offset += 1
+                let contentEnd: Int
+                if let newline = memchr(base + start, 0x0A, count - start) {
+                    contentEnd = UnsafeRawPointer(newline) - UnsafeRawPointer(base)
+                    offset = contentEnd + 1
+                } else {
+                    contentEnd = count
+                    offset = count
                 }
-                let contentEnd = offset
-                if offset < count { offset += 1 }  // the '\n'
-                lines.append(PhysicalLine(start: start, contentEnd: contentEnd, end: offset, number: number))
-                if firstNonBlank < 0 {
-                    kinds.append(.blank)
+                var firstNonBlank = start
+                while firstNonBlank < contentEnd && isPostfixSpace(buffer[firstNonBlank]) { firstNonBlank += 1 }
+                let kind: PhysicalLineKind
+                if firstNonBlank == contentEnd {
+                    kind = .blank
                 } else if buffer[firstNonBlank] == UInt8(ascii: "#") {
-                    kinds.append(.comment)
+                    kind = .comment
                 } else if firstNonBlank == start {
-                    kinds.append(.start)
+                    kind = .start
+                    firstLines.append(UInt32(ends.count))
+                    inLogicalLine = true
                 } else {
-                    kinds.append(.continuation)
+                    kind = .continuation
+                    if !inLogicalLine {
+                        firstLines.append(UInt32(ends.count))  // dropped by Postfix: starts with white space
+                        inLogicalLine = true
+                    }
                 }
+                ends.append(UInt32(offset))
+                kinds.append(kind)
             }
         }
-        self.lines = lines
+        self.lines = PhysicalLines(bytes: bytes, ends: ends)
         self.kinds = kinds
-        self.firstLineWithNUL = nulLine
-        self.logicalLines = ConfigText.group(kinds)
-    }
-
-    /// Groups classified lines the way readllines() does.
-    private static func group(_ kinds: [PhysicalLineKind]) -> [LogicalLine] {
-        var result: [LogicalLine] = []
-        var current: LogicalLine?
-        for (index, kind) in kinds.enumerated() {
-            switch kind {
-            case .blank, .comment:
-                continue
-            case .continuation:
-                if current != nil {
-                    current!.lastTextLine = index
-                } else {
-                    current = LogicalLine(firstLine: index, lastTextLine: index, startsWithWhitespace: true)
-                }
-            case .start:
-                if let finished = current { result.append(finished) }
-                current = LogicalLine(firstLine: index, lastTextLine: index, startsWithWhitespace: false)
+        self.logicalLines = LogicalLines(firstLines: firstLines, kinds: kinds)
+        self.firstLineWithNUL = nulOffset.map { offset in
+            // The line whose end is the first one past the NUL.
+            var low = 0
+            var high = ends.count
+            while low < high {
+                let mid = (low + high) / 2
+                if Int(ends[mid]) <= offset { low = mid + 1 } else { high = mid }
             }
+            return low + 1
         }
-        if let finished = current { result.append(finished) }
-        return result
     }
 
     /// The content bytes of a physical line (without its '\n').
@@ -192,5 +203,48 @@ public struct JoinedText: Sendable {
     public func fileOffset(_ textOffset: Int) -> Int {
         guard let segment = segments.last(where: { $0.textStart <= textOffset }) else { return textOffset }
         return segment.fileStart + (textOffset - segment.textStart)
+    }
+}
+
+/// The physical lines of a ConfigText, stored as one end offset per line.
+public struct PhysicalLines: RandomAccessCollection, Sendable {
+    let bytes: [UInt8]
+    /// Offset just past each line's '\n' (or the end of the file).
+    let ends: [UInt32]
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { ends.count }
+
+    /// Where line `index` ends (just past its '\n'): `self[index].end`
+    /// without the rest, for searches over many lines.
+    @inline(__always)
+    public func end(of index: Int) -> Int { Int(ends[index]) }
+
+    @inline(__always)
+    public subscript(index: Int) -> PhysicalLine {
+        let start = index == 0 ? 0 : Int(ends[index - 1])
+        let end = Int(ends[index])
+        let contentEnd = end > start && bytes[end - 1] == 0x0A ? end - 1 : end
+        return PhysicalLine(start: start, contentEnd: contentEnd, end: end, number: index + 1)
+    }
+}
+
+/// The logical lines of a ConfigText, stored as the index of each one's
+/// first physical line; the rest follows from the line kinds.
+public struct LogicalLines: RandomAccessCollection, Sendable {
+    let firstLines: [UInt32]
+    let kinds: [PhysicalLineKind]
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { firstLines.count }
+
+    @inline(__always)
+    public subscript(index: Int) -> LogicalLine {
+        let first = Int(firstLines[index])
+        // Everything up to the next logical line belongs to this one; comment
+        // and blank lines at its end are not text lines.
+        var last = index + 1 < firstLines.count ? Int(firstLines[index + 1]) - 1 : kinds.count - 1
+        while last > first && (kinds[last] == .blank || kinds[last] == .comment) { last -= 1 }
+        return LogicalLine(firstLine: first, lastTextLine: last, startsWithWhitespace: kinds[first] == .continuation)
     }
 }

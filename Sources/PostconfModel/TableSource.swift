@@ -8,6 +8,10 @@
 // start with white space and (with SMTPUTF8 enabled) lines that are not
 // UTF-8; the same lines are skipped here and reported as such.
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One record of a table source, as postmap would store it (before postmap
 /// lower-cases the key).
 public struct TableEntry: Sendable, Equatable {
@@ -42,92 +46,429 @@ public struct SkippedLine: Sendable, Equatable {
     }
 }
 
+/// One record of a table source without copying: its key and value as
+/// slices of the file (or, for an entry on several lines, of its joined text).
+public struct TableEntrySlices: Sendable {
+    public var key: ArraySlice<UInt8>
+    public var value: ArraySlice<UInt8>
+    public var logicalLine: LogicalLine
+    public var lineNumber: Int
+}
+
 /// A postmap source file: its lines and the records postmap would build.
+///
+/// Tables can have millions of entries, so each entry is kept as 20 bytes of
+/// offsets into the file (plus its 8-byte slot in the key table); key and
+/// value are slices of the file when asked for. `entries`, which copies
+/// every record, is for small tables and tests.
 public struct TableSource: Sendable {
     public let path: String
-    public let text: ConfigText
-    /// The records, in file order (duplicates included).
-    public let entries: [TableEntry]
     /// Lines postmap would skip with a warning.
     public let skippedLines: [SkippedLine]
     /// Whether the source was read in postmap's SMTPUTF8 mode.
     public let utf8Checks: Bool
+    /// Everything per entry, shared by copies of the source (one reference
+    /// to retain instead of a dozen arrays).
+    private let storage: Storage
+
+    private final class Storage: Sendable {
+        let text: ConfigText
+        let spans: [EntrySpan]
+        /// The first entry of each (lower-cased) key: what postmap stores.
+        let firstEntries: KeyTable
+
+        init(text: ConfigText, spans: [EntrySpan], firstEntries: KeyTable) {
+            self.text = text
+            self.spans = spans
+            self.firstEntries = firstEntries
+        }
+    }
+
+    /// Where an entry is: its logical line, and its key and value as offsets
+    /// into the file (for an entry on several lines, into its joined text).
+    /// The two top bits of `line` say whether the entry is on several lines
+    /// and whether an earlier entry has the same key, which spares a look
+    /// into the line tables and the key table for most entries.
+    struct EntrySpan: Sendable {
+        static let continued: UInt32 = 1 << 31
+        static let repeatedKey: UInt32 = 1 << 30
+        static let lineMask: UInt32 = (1 << 30) - 1
+
+        var line: UInt32
+        var keyStart: UInt32
+        var keyEnd: UInt32
+        var valueStart: UInt32
+        var valueEnd: UInt32
+
+        var logicalLine: Int { Int(line & Self.lineMask) }
+        var isContinued: Bool { line & Self.continued != 0 }
+        var hasRepeatedKey: Bool { line & Self.repeatedKey != 0 }
+        var key: Range<Int> { Int(keyStart)..<Int(keyEnd) }
+        var value: Range<Int> { Int(valueStart)..<Int(valueEnd) }
+    }
+
+    public var text: ConfigText { storage.text }
+
+    /// How many records the source has, duplicates included.
+    public var entryCount: Int { storage.spans.count }
+
+    /// The records, in file order (duplicates included), copied out.
+    public var entries: [TableEntry] {
+        (0..<entryCount).map { index in
+            let entry = self.entry(at: index)
+            return TableEntry(key: Array(entry.key), value: Array(entry.value), logicalLine: entry.logicalLine, lineNumber: entry.lineNumber)
+        }
+    }
 
     /// Reads a source. `utf8Checks` is postmap's SMTPUTF8 mode
     /// (`smtputf8_enable = yes`), in which non-UTF-8 lines are skipped.
     public init(path: String, bytes: [UInt8], utf8Checks: Bool) throws(ConfigFileError) {
+        guard bytes.count < Int(UInt32.max) else {
+            throw ConfigFileError(SourceLocation(path: path), "a table source of 4 GiB or more is not supported")
+        }
         let text = ConfigText(bytes: bytes)
+        guard text.logicalLines.count <= Int(EntrySpan.lineMask) else {
+            throw ConfigFileError(SourceLocation(path: path), "a table source of 2^30 or more entries is not supported")
+        }
         if let line = text.firstLineWithNUL {
             throw ConfigFileError(SourceLocation(path: path, line: line), "NUL byte in a table source; Postfix would truncate this line")
         }
-        var entries: [TableEntry] = []
         var skipped: [SkippedLine] = []
-        entries.reserveCapacity(text.logicalLines.count)
-        for logical in text.logicalLines {
-            let lineNumber = text.lineNumber(of: logical)
-            if logical.startsWithWhitespace {
-                skipped.append(SkippedLine(reason: .startsWithWhitespace, lineNumber: lineNumber))
-                continue
-            }
-            let record: Result<(key: [UInt8], value: [UInt8]), SkippedLine.Reason>
-            if logical.isContinued {
-                record = TableSource.split(text.text(of: logical)[...], utf8Checks: utf8Checks)
-            } else {
-                record = TableSource.split(text.content(ofLine: logical.firstLine), utf8Checks: utf8Checks)
-            }
-            switch record {
-            case .success(let record):
-                entries.append(TableEntry(key: record.key, value: record.value, logicalLine: logical, lineNumber: lineNumber))
-            case .failure(let reason):
-                skipped.append(SkippedLine(reason: reason, lineNumber: lineNumber))
+        var spans: [EntrySpan] = []
+        spans.reserveCapacity(text.logicalLines.count)
+        // Every entry is added to the key table as it is found; a repeated
+        // key marks the entry, which spares later lookups for all the others.
+        var firstEntries = KeyTable(capacity: text.logicalLines.count)
+        bytes.withUnsafeBufferPointer { buffer in
+            for (index, logical) in text.logicalLines.enumerated() {
+                let outcome: SplitOutcome
+                var base = 0
+                if logical.startsWithWhitespace {
+                    outcome = .skipped(.startsWithWhitespace)
+                } else if logical.isContinued {
+                    let joined = text.text(of: logical)
+                    outcome = joined.withUnsafeBufferPointer { TableSource.split($0, utf8Checks: utf8Checks) }
+                } else {
+                    let line = text.lines[logical.firstLine]
+                    base = line.start
+                    outcome = TableSource.split(UnsafeBufferPointer(rebasing: buffer[line.start..<line.contentEnd]), utf8Checks: utf8Checks)
+                }
+                switch outcome {
+                case .record(let parts):
+                    var span = EntrySpan(
+                        line: UInt32(index) | (logical.isContinued ? EntrySpan.continued : 0),
+                        keyStart: UInt32(base + parts.key.lowerBound), keyEnd: UInt32(base + parts.key.upperBound),
+                        valueStart: UInt32(base + parts.value.lowerBound), valueEnd: UInt32(base + parts.value.upperBound))
+                    let inserted = firstEntries.insertIfAbsent(spans.count, hash: parts.keyHash) { other in
+                        TableSource.foldedKeysEqual(TableSource.key(of: spans[other], in: text), TableSource.key(of: span, in: text))
+                    }
+                    if !inserted { span.line |= EntrySpan.repeatedKey }
+                    spans.append(span)
+                case .skipped(let reason):
+                    skipped.append(SkippedLine(reason: reason, lineNumber: text.lineNumber(of: logical)))
+                }
             }
         }
         self.path = path
-        self.text = text
-        self.entries = entries
         self.skippedLines = skipped
         self.utf8Checks = utf8Checks
+        self.storage = Storage(text: text, spans: spans, firstEntries: firstEntries)
+    }
+
+    /// One entry's key and value, without copying them.
+    public func entry(at index: Int) -> TableEntrySlices {
+        TableSource.entry(storage.spans[index], in: storage.text)
+    }
+
+    /// One entry's key and value alone, without its line numbers: for
+    /// readers that visit entries in no particular order (building an
+    /// index), this skips the line tables.
+    public func record(at index: Int) -> (key: ArraySlice<UInt8>, value: ArraySlice<UInt8>) {
+        TableSource.record(storage.spans[index], in: storage.text)
+    }
+
+    static func entry(_ span: EntrySpan, in text: ConfigText) -> TableEntrySlices {
+        let logical = text.logicalLines[span.logicalLine]
+        let bytes = span.isContinued ? text.text(of: logical)[...] : text.bytes[...]
+        return TableEntrySlices(key: bytes[span.key], value: bytes[span.value], logicalLine: logical, lineNumber: logical.firstLine + 1)
+    }
+
+    /// Key and value alone: for most entries no look at the line tables.
+    static func record(_ span: EntrySpan, in text: ConfigText) -> (key: ArraySlice<UInt8>, value: ArraySlice<UInt8>) {
+        let bytes = span.isContinued ? text.text(of: text.logicalLines[span.logicalLine])[...] : text.bytes[...]
+        return (bytes[span.key], bytes[span.value])
+    }
+
+    static func key(of span: EntrySpan, in text: ConfigText) -> ArraySlice<UInt8> {
+        record(span, in: text).key
+    }
+
+    /// How many records postmap stores: one per key, ignoring case.
+    public var storedRecordCount: Int { storage.firstEntries.count }
+
+    /// The entry postmap stores for the key of entry `index`: the first one
+    /// with that key (ignoring ASCII case), possibly `index` itself.
+    public func storedEntry(forKeyOf index: Int) -> Int {
+        storedEntry(forKeyOf: index, key: entry(at: index).key)
+    }
+
+    /// The same, for a caller that has the entry's key at hand already.
+    public func storedEntry(forKeyOf index: Int, key: ArraySlice<UInt8>) -> Int {
+        guard storage.spans[index].hasRepeatedKey else { return index }
+        return storage.firstEntries.find(hash: TableSource.foldedHash(key)) { candidate in
+            TableSource.foldedKeysEqual(TableSource.key(of: storage.spans[candidate], in: storage.text), key)
+        }!
+    }
+
+    /// The entry postmap stores under `key`, which is compared exactly with
+    /// the lower-cased entry keys (as stored in an index), or nil.
+    public func storedEntry(forStoredKey key: UnsafeRawBufferPointer) -> Int? {
+        storedEntry(forStoredKey: key) { _, _ in true }
+    }
+
+    /// Whether postmap stores exactly this record (a lower-cased key and its
+    /// value), e.g. one read from an index. Called once per index record
+    /// when an index is compared with its source, so it works on the
+    /// buffers directly.
+    public func storesRecord(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
+        storedEntry(forStoredKey: key) { bytes, span in
+            let stored = UnsafeRawBufferPointer(rebasing: bytes[span.value])
+            return stored.count == value.count && (value.isEmpty || memcmp(stored.baseAddress!, value.baseAddress!, value.count) == 0)
+        } != nil
+    }
+
+    /// Whether postmap stores exactly each of these records (keys[i] with
+    /// values[i]). Comparing an index of a million records with its source
+    /// is bound by memory latency: each record needs a key-table slot, the
+    /// entry's offsets and the entry's bytes, three reads from anywhere in
+    /// some 80 MB. Looked up one by one, each read waits for the one before;
+    /// here a group's reads of one kind are issued together and overlap.
+    public func storesRecords(keys: [UnsafeRawBufferPointer], values: [UnsafeRawBufferPointer]) -> Bool {
+        let storage = self.storage
+        let table = storage.firstEntries
+        let count = keys.count
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { candidates in
+            withUnsafeTemporaryAllocation(of: EntrySpan.self, capacity: count) { found in
+                // Slots: the first probe of each record, all at once.
+                for index in 0..<count {
+                    candidates[index] = table.firstCandidate(hash: TableSource.foldedHash(keys[index]))
+                }
+                // Offsets, all at once.
+                storage.spans.withUnsafeBufferPointer { spans in
+                    for index in 0..<count where candidates[index] >= 0 {
+                        found[index] = spans[candidates[index]]
+                    }
+                }
+                return storage.text.bytes.withUnsafeBytes { file in
+                    // Bytes: the first of each key, all at once; a key whose
+                    // first byte differs needs no further look.
+                    for index in 0..<count where candidates[index] >= 0 && !found[index].isContinued {
+                        let first = keys[index].first
+                        if first == nil || asciiLowercased(file[Int(found[index].keyStart)]) != first! { candidates[index] = -1 }
+                    }
+                    for index in 0..<count {
+                        let span = found[index]
+                        if candidates[index] >= 0 {
+                            if span.isContinued {
+                                if storedRecord(candidates[index], matchesKey: keys[index], value: values[index]) { continue }
+                            } else if TableSource.isFolded(UnsafeRawBufferPointer(rebasing: file[span.key]), equalTo: keys[index]) {
+                                let stored = UnsafeRawBufferPointer(rebasing: file[span.value])
+                                if stored.count == values[index].count && stored.elementsEqual(values[index]) { continue }
+                            }
+                        }
+                        // Not the first probe's entry (a collision, or a
+                        // missing key): the full search decides.
+                        guard storesRecord(key: keys[index], value: values[index]) else { return false }
+                    }
+                    return true
+                }
+            }
+        }
+    }
+
+    /// Whether entry `index` is the record key/value.
+    private func storedRecord(_ index: Int, matchesKey key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
+        let record = TableSource.record(storage.spans[index], in: storage.text)
+        return record.key.withUnsafeBytes { TableSource.isFolded($0, equalTo: key) }
+            && record.value.count == value.count && record.value.withUnsafeBytes { $0.elementsEqual(value) }
+    }
+
+    /// The entry stored under `key`, if `matches` accepts it; `matches` gets
+    /// the bytes the entry's offsets point into.
+    private func storedEntry(
+        forStoredKey key: UnsafeRawBufferPointer, matches: (UnsafeRawBufferPointer, EntrySpan) -> Bool
+    ) -> Int? {
+        let storage = self.storage
+        var accepted = false
+        let found = storage.text.bytes.withUnsafeBytes { file in
+            storage.firstEntries.find(hash: TableSource.foldedHash(key)) { candidate in
+                let span = storage.spans[candidate]
+                if span.isContinued {
+                    let joined = storage.text.text(of: storage.text.logicalLines[span.logicalLine])
+                    return joined.withUnsafeBytes { joined in
+                        guard TableSource.isFolded(UnsafeRawBufferPointer(rebasing: joined[span.key]), equalTo: key) else { return false }
+                        accepted = matches(joined, span)
+                        return true
+                    }
+                }
+                guard TableSource.isFolded(UnsafeRawBufferPointer(rebasing: file[span.key]), equalTo: key) else { return false }
+                accepted = matches(file, span)
+                return true
+            }
+        }
+        return accepted ? found : nil
+    }
+
+    /// Whether `entryKey` lower-cased is `storedKey`.
+    @inline(__always)
+    static func isFolded(_ entryKey: UnsafeRawBufferPointer, equalTo storedKey: UnsafeRawBufferPointer) -> Bool {
+        guard entryKey.count == storedKey.count else { return false }
+        for index in 0..<entryKey.count where asciiLowercased(entryKey[index]) != storedKey[index] { return false }
+        return true
     }
 
     /// The records postmap stores from this source: keys ASCII lower-cased,
     /// the first of duplicate keys kept (postmap warns about the others).
     public func storedRecords() -> [[UInt8]: [UInt8]] {
         var records: [[UInt8]: [UInt8]] = [:]
-        records.reserveCapacity(entries.count)
-        for entry in entries {
+        records.reserveCapacity(storedRecordCount)
+        for index in 0..<entryCount {
+            let entry = entry(at: index)
             let key = entry.key.asciiLowercased()
-            if records[key] == nil { records[key] = entry.value }
+            if records[key] == nil { records[key] = Array(entry.value) }
         }
         return records
     }
 
+    /// Where a line's key and value are, relative to the line, and the
+    /// hash of the lower-cased key.
+    struct RecordParts {
+        var key: Range<Int>
+        var value: Range<Int>
+        var keyHash: UInt64
+    }
+
+    enum SplitOutcome {
+        case record(RecordParts)
+        case skipped(SkippedLine.Reason)
+
+    }
+
     /// Splits one logical line into key and value as postmap does.
-    static func split(_ line: ArraySlice<UInt8>, utf8Checks: Bool) -> Result<(key: [UInt8], value: [UInt8]), SkippedLine.Reason> {
+    static func split(_ line: UnsafeBufferPointer<UInt8>, utf8Checks: Bool) -> SplitOutcome {
         if utf8Checks && line.contains(where: { $0 >= 0x80 }) && !line.isValidUTF8 {
-            return .failure(.nonUTF8)
+            return .skipped(.nonUTF8)
         }
-        var index = line.startIndex
+        var index = 0
         var inQuotes = false
-        while index < line.endIndex {
+        var hash = foldedHashSeed
+        while index < line.count {
             let byte = line[index]
             if byte == UInt8(ascii: "\\") {
+                hash = foldedHashStep(hash, byte)
                 index += 1
-                if index == line.endIndex { break }
+                if index == line.count { break }
+                hash = foldedHashStep(hash, line[index])
             } else if isPostfixSpace(byte) {
                 if !inQuotes { break }
-            } else if byte == UInt8(ascii: "\"") {
-                inQuotes.toggle()
+                hash = foldedHashStep(hash, byte)
+            } else {
+                if byte == UInt8(ascii: "\"") { inQuotes.toggle() }
+                hash = foldedHashStep(hash, byte)
             }
             index += 1
         }
-        if inQuotes { return .failure(.unbalancedQuote) }
-        let key = line[line.startIndex..<index]
-        var valueStart = index
-        while valueStart < line.endIndex && isPostfixSpace(line[valueStart]) { valueStart += 1 }
-        var valueEnd = line.endIndex
+        if inQuotes { return .skipped(.unbalancedQuote) }
+        let keyEnd = index
+        var valueStart = keyEnd
+        while valueStart < line.count && isPostfixSpace(line[valueStart]) { valueStart += 1 }
+        var valueEnd = line.count
         while valueEnd > valueStart && isPostfixSpace(line[valueEnd - 1]) { valueEnd -= 1 }
-        if key.isEmpty || valueStart == valueEnd { return .failure(.missingValue) }
-        return .success((Array(key), Array(line[valueStart..<valueEnd])))
+        if keyEnd == 0 || valueStart == valueEnd { return .skipped(.missingValue) }
+        return .record(RecordParts(key: 0..<keyEnd, value: valueStart..<valueEnd, keyHash: hash))
+    }
+
+    // FNV-1a over the lower-cased key: keys differing only in case collide
+    // on purpose, since postmap stores them as one.
+    static let foldedHashSeed: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    @inline(__always)
+    static func foldedHashStep(_ hash: UInt64, _ byte: UInt8) -> UInt64 {
+        (hash ^ UInt64(asciiLowercased(byte))) &* 0x0000_0100_0000_01b3
+    }
+
+    static func foldedHash(_ key: ArraySlice<UInt8>) -> UInt64 {
+        key.reduce(foldedHashSeed, foldedHashStep)
+    }
+
+    static func foldedHash(_ key: UnsafeRawBufferPointer) -> UInt64 {
+        key.reduce(foldedHashSeed, foldedHashStep)
+    }
+
+    static func foldedKeysEqual(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { asciiLowercased($0) == asciiLowercased($1) }
+    }
+}
+
+/// An open-addressing hash table from key hashes to entry numbers: the
+/// first entry of each key. Each slot is 8 bytes (32 bits of hash, the entry
+/// number + 1), so a million keys take 16 MB and no allocation per key.
+struct KeyTable: Sendable {
+    private var slots: [UInt64]
+    private let mask: Int
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        slots = [UInt64](repeating: 0, count: size)
+        mask = size - 1
+    }
+
+    /// The first entry whose stored hash bits match (a likely candidate, to
+    /// be confirmed by comparing keys), else -1.
+    @inline(__always)
+    func firstCandidate(hash: UInt64) -> Int {
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let value = slots[slot]
+            if value == 0 { return -1 }
+            if value >> 32 == hash >> 32 { return Int(value & 0xFFFF_FFFF) - 1 }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    /// Calls `isSameKey` with the entries whose key has this hash until it
+    /// answers true; returns that entry.
+    func find(hash: UInt64, isSameKey: (Int) -> Bool) -> Int? {
+        let tag = hash >> 32
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let value = slots[slot]
+            if value == 0 { return nil }
+            if value >> 32 == tag, isSameKey(Int(value & 0xFFFF_FFFF) - 1) {
+                return Int(value & 0xFFFF_FFFF) - 1
+            }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    /// Adds `entry` unless an entry with the same key is there already;
+    /// returns whether it was added.
+    @discardableResult
+    mutating func insertIfAbsent(_ entry: Int, hash: UInt64, isSameKey: (Int) -> Bool) -> Bool {
+        let tag = hash >> 32
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let value = slots[slot]
+            if value == 0 {
+                slots[slot] = tag << 32 | UInt64(entry + 1)
+                count += 1
+                return true
+            }
+            if value >> 32 == tag, isSameKey(Int(value & 0xFFFF_FFFF) - 1) { return false }
+            slot = (slot + 1) & mask
+        }
     }
 }
 

@@ -9,17 +9,26 @@ import Glibc
 #endif
 
 public struct Configuration: Sendable {
-    /// The configuration directory, as given (-c, $MAIL_CONFIG or /etc/postfix).
+    /// The configuration directory on this machine, absolute (-c, $MAIL_CONFIG
+    /// or /etc/postfix; inside `root` when there is one).
     public let directory: String
+    /// The directory treated as the file system's root (--root: an image or
+    /// a chroot), absolute and without a trailing slash; nil for "/".
+    public let root: String?
+    /// The configuration directory as Postfix inside the root sees it: the
+    /// value of $config_directory.
+    public let postfixConfigDirectory: String
     public let mainCf: MainCf
     public let parameters: ParameterExpander
 
     /// Loads DIR/main.cf. The directory becomes config_directory, as with
     /// `postconf -c DIR`; a relative DIR is made absolute first, because
     /// Postfix resolves relative map paths against queue_directory, not the
-    /// current directory.
-    public static func load(directory given: String) throws(ConfigurationError) -> Configuration {
-        let directory = absolutePath(given)
+    /// current directory. With a root, DIR is a path inside it (a relative
+    /// one is taken from the root), and so is every path main.cf names.
+    public static func load(directory given: String, root givenRoot: String? = nil) throws(ConfigurationError) -> Configuration {
+        let location = ConfigurationLocation(directory: given, root: givenRoot)
+        let (directory, root, postfixDirectory) = (location.directory, location.root, location.postfixDirectory)
         let path = joinPath(directory, "main.cf")
         let bytes = try readFileBytes(path)
         let mainCf: MainCf
@@ -28,8 +37,9 @@ public struct Configuration: Sendable {
         } catch {
             throw .invalid(error)
         }
-        let parameters = ParameterExpander(explicit: mainCf.values, configDirectory: Array(directory.utf8))
-        return Configuration(directory: directory, mainCf: mainCf, parameters: parameters)
+        let parameters = ParameterExpander(explicit: mainCf.values, configDirectory: Array(postfixDirectory.utf8))
+        return Configuration(
+            directory: directory, root: root, postfixConfigDirectory: postfixDirectory, mainCf: mainCf, parameters: parameters)
     }
 
     /// A parameter's value in force, expanded; empty when unset.
@@ -42,11 +52,25 @@ public struct Configuration: Sendable {
         value(name).equalsIgnoringASCIICase("yes")
     }
 
-    /// A path as Postfix daemons see it: relative paths are relative to
-    /// queue_directory, because they chdir there.
+    /// A path as Postfix daemons see it, as a path on this machine: relative
+    /// paths are relative to queue_directory, because they chdir there, and
+    /// the result lies inside the root.
     public func resolve(_ path: String) -> String {
-        if path.hasPrefix("/") { return path }
-        return joinPath(String(decoding: value("queue_directory"), as: UTF8.self), path)
+        if path.hasPrefix("/") { return hostPath(path) }
+        return hostPath(joinPath(String(decoding: value("queue_directory"), as: UTF8.self), path))
+    }
+
+    /// An absolute path inside the root as a path on this machine.
+    public func hostPath(_ path: String) -> String {
+        guard let root else { return path }
+        return path.hasPrefix("/") ? root + path : root + "/" + path
+    }
+
+    /// The other instances' configuration directories
+    /// (multi_instance_directories, as postmulti reads it), on this machine.
+    public var instanceDirectories: [String] {
+        MapReference.splitList(value("multi_instance_directories"))
+            .map { hostPath(String(decoding: $0, as: UTF8.self)) }
     }
 
     /// A path for display and diffs: relative to the configuration directory
@@ -54,6 +78,27 @@ public struct Configuration: Sendable {
     public func displayPath(_ path: String) -> String {
         let prefix = directory.hasSuffix("/") ? directory : directory + "/"
         return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+    }
+}
+
+/// Where a configuration directory lies, with or without a --root.
+public struct ConfigurationLocation: Sendable {
+    /// The directory on this machine, absolute.
+    public let directory: String
+    /// The root, absolute and without a trailing slash; nil for none or "/".
+    public let root: String?
+    /// The directory as Postfix inside the root sees it ($config_directory).
+    public let postfixDirectory: String
+
+    /// Without a root, a relative DIR is relative to the current directory;
+    /// with one, DIR is a path inside the root (a relative DIR starts there).
+    public init(directory given: String, root givenRoot: String?) {
+        var root = givenRoot.map(absolutePath)
+        while let current = root, current.hasSuffix("/") { root = String(current.dropLast()) }
+        if root?.isEmpty == true { root = nil }
+        self.root = root
+        postfixDirectory = root == nil ? absolutePath(given) : (given.hasPrefix("/") ? given : "/" + given)
+        directory = (root ?? "") + postfixDirectory
     }
 }
 

@@ -14,8 +14,15 @@ public enum ConfigurationError: Error, Sendable, CustomStringConvertible {
     case postfixVersionUnknown(reason: String)
     /// Apply refused to write because of these findings (errors).
     case refusedBecauseOfErrors([Finding])
+    /// The files were written, but `postfix reload` failed.
+    case reloadFailed(reason: String)
     /// Writing failed; nothing was replaced.
     case writeFailed(path: String, reason: String)
+    /// Apply refused to write this file (see WritePolicy); nothing was written.
+    case refused(path: String, reason: String)
+    /// Apply stopped after replacing some files; the journal lets the next
+    /// apply complete the change.
+    case applyInterrupted(reason: String)
 
     public var description: String {
         switch self {
@@ -30,8 +37,14 @@ public enum ConfigurationError: Error, Sendable, CustomStringConvertible {
         case .refusedBecauseOfErrors(let findings):
             let count = findings.count
             return "\(count) error\(count == 1 ? "" : "s") above must be fixed by hand first; nothing written"
+        case .reloadFailed(let reason):
+            return "the fix is written, but Postfix was not reloaded: \(reason); run `postfix reload` by hand"
         case .writeFailed(let path, let reason):
             return "\(path): \(reason); nothing replaced"
+        case .refused(let path, let reason):
+            return "\(path): \(reason); nothing written"
+        case .applyInterrupted(let reason):
+            return "apply interrupted: \(reason); run apply again to complete it"
         }
     }
 }

@@ -20,20 +20,28 @@ func readFileBytes(_ path: String) throws(ConfigurationError) -> [UInt8] {
     var st = stat()
     guard fstat(fd, &st) == 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
     guard (st.st_mode & S_IFMT) == S_IFREG else { throw .unreadable(path: path, reason: "not a regular file") }
-    var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
-    var filled = 0
+    // Read straight into uninitialized storage (zero-filling first costs
+    // more than the read in debug builds), with one byte more than the size
+    // so that a full buffer means the file grew meanwhile: then read again
+    // with more room.
+    var capacity = Int(st.st_size) + 1
     while true {
-        if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: 65536)) }
-        let n = bytes.withUnsafeMutableBytes { buffer in
-            read(fd, buffer.baseAddress! + filled, buffer.count - filled)
+        var failure: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+            count = 0
+            while count < capacity {
+                let n = pread(fd, buffer.baseAddress! + count, capacity - count, off_t(count))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                if n == 0 { return }
+                count += n
+            }
         }
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw .unreadable(path: path, reason: String(cString: strerror(errno)))
-        }
-        if n == 0 { break }
-        filled += n
+        if failure != 0 { throw .unreadable(path: path, reason: String(cString: strerror(failure))) }
+        if bytes.count < capacity { return bytes }
+        capacity *= 2
     }
-    bytes.removeSubrange(filled...)
-    return bytes
 }

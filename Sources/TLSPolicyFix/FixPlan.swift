@@ -15,6 +15,11 @@ public struct FileChange: Sendable {
     public var edits: [ByteEdit]
 
     public var newBytes: [UInt8] { original.bytes.applying(edits) }
+
+    /// The size of newBytes, without making them.
+    public var newByteCount: Int {
+        edits.reduce(original.bytes.count) { $0 - $1.range.count + $1.replacement.count }
+    }
 }
 
 /// An index to build from its source.

@@ -1,17 +1,31 @@
 // Fixer.swift: carries out a FixPlan without ever leaving a half-done
 // configuration behind.
 //
-// Every new file (source, index, main.cf) is first written next to its target
-// and synced; each new index is read back and compared with the source it was
-// built from. Only when everything is staged and verified are the files
-// renamed into place: indexes first (so the fix is live as soon as Postfix
-// sees the first rename), then table sources, then main.cf. A failure before
-// the renames leaves every file as it was; concurrent runs are serialized by
-// an exclusive lock on the configuration directory.
+// The steps, in order (the README's "Safety" section says what a crash at
+// each one leaves):
+//  1. Lock the configuration directory (one apply at a time) and complete an
+//     apply that a crash interrupted after its commit point (CommitJournal).
+//  2. Inspect, and refuse what WritePolicy forbids, before writing anything.
+//  3. Take the locks of Postfix's own writers: postconf's (main.cf.tmp,
+//     master.cf.tmp) for the Postfix files, postmap's (flock on the index)
+//     for each index. Re-read every input and stop when one changed.
+//  4. Stage every new file beside its target, synced, with the old owner
+//     and mode; read each new index back and compare it with its source.
+//  5. Backups, if asked for.
+//  6. Commit through the journal: indexes first (Postfix reads only these,
+//     so the fix is live at the first rename and no index ever disagrees
+//     with what it was built from), then table sources, then main.cf, then
+//     master.cf (those two need a reload, which comes after).
+//  7. Check that every target is now the staged file.
+// Any failure before the commit point leaves every file as it was.
 
 import FileSafety
 import HashMap
 import PostconfModel
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What apply did.
 public struct ApplyReport: Sendable {
@@ -20,25 +34,65 @@ public struct ApplyReport: Sendable {
     public var writtenFiles: [String] = []
     /// Indexes rebuilt, as display paths.
     public var rebuiltIndexes: [String] = []
+    /// Backups made (--backup), as paths.
+    public var backups: [String] = []
+    /// Files an interrupted earlier apply had not yet replaced, replaced now.
+    public var completedFromInterruptedApply: [String] = []
+    /// Files an interrupted earlier apply would have replaced but that were
+    /// edited since; left as they are (this run planned from them).
+    public var abandonedFromInterruptedApply: [String] = []
+    /// Temporary files of killed earlier runs that were removed.
+    public var removedTemporaryFiles: [String] = []
     public var reloadNeeded: Bool { inspection.plan.reloadNeeded }
 }
 
 public enum Fixer {
+    /// The journal of an apply in its commit phase, in the configuration directory.
+    public static let journalName = ".postfix-tls-fix.journal"
+
     /// Inspects the configuration under the directory lock and carries out
-    /// the plan. Refuses (writing nothing) when the configuration has errors
-    /// or when the Postfix version cannot send SNI.
-    public static func apply(directory: String, options: FixOptions) throws(ConfigurationError) -> ApplyReport {
+    /// the plan. Refuses (writing nothing) when the configuration has errors,
+    /// when the Postfix version cannot send SNI, or when WritePolicy forbids
+    /// a write.
+    public static func apply(
+        directory: String, root: String? = nil, options: FixOptions, writeOptions: WriteOptions = WriteOptions()
+    ) throws(ConfigurationError) -> ApplyReport {
+        guard let canonicalDirectory = WritePolicy.canonicalPath(ConfigurationLocation(directory: directory, root: root).directory) else {
+            throw .unreadable(path: directory, reason: String(cString: strerror(errno)))
+        }
         let lock: FileLock
         do {
-            lock = try FileLock.exclusive(path: absolutePath(directory), wait: true)
+            lock = try FileLock.exclusive(path: canonicalDirectory, wait: true)
         } catch {
             throw .unreadable(path: directory, reason: "cannot lock: \(error)")
         }
         defer { lock.release() }
+        FaultInjection.point("apply: directory locked")
 
-        let configuration = try Configuration.load(directory: directory)
+        // What a killed earlier run may have left: a journal to complete,
+        // and postconf lock files (removed the way postconf itself expects).
+        let journal = CommitJournal(path: joinPath(canonicalDirectory, journalName))
+        let postfixLockFiles = ["main.cf", "master.cf"].map { joinPath(canonicalDirectory, $0) }.filter { pathExists($0 + ".tmp") }
+        var recovery = JournalRecovery()
+        if pathExists(journal.path) || !postfixLockFiles.isEmpty {
+            try WritePolicy.checkDirectory(canonicalDirectory, display: directory)
+        }
+        if pathExists(journal.path) {
+            do {
+                recovery = try journal.recover { target in try writerLocks(for: target, in: canonicalDirectory) } ?? recovery
+            } catch {
+                throw .applyInterrupted(reason: "cannot complete the earlier apply: \(error)")
+            }
+        }
+        for file in postfixLockFiles {
+            (try? FileLock.postfixEdit(of: file))?.release()
+        }
+
+        let configuration = try Configuration.load(directory: directory, root: root)
         let inspection = try Inspector.inspect(configuration, options: options)
         var report = ApplyReport(inspection: inspection)
+        report.completedFromInterruptedApply = recovery.completed
+        report.abandonedFromInterruptedApply = recovery.abandoned
         let errors = inspection.findings.filter { $0.severity == .error }
         if !errors.isEmpty { throw .refusedBecauseOfErrors(errors) }
         if inspection.plan.addsServername {
@@ -50,47 +104,199 @@ public enum Fixer {
         let plan = inspection.plan
         if plan.isEmpty { return report }
 
-        var staged: [(file: StagedFile, display: String, isIndex: Bool)] = []
-        // Whatever happens before the renames, the old files stay.
-        var committed = false
-        defer { if !committed { staged.forEach { $0.file.discard() } } }
-
-        for change in plan.changes {
+        let targets = writeTargets(plan, configuration: configuration)
+        try WritePolicy.checkDirectory(canonicalDirectory, display: directory)
+        try WritePolicy.check(targets, configDirectory: canonicalDirectory, options: writeOptions)
+        // An existing index is replaced only when it is what main.cf says it
+        // is: never clobber a file the tool cannot read as that database
+        // (another format, a truncated or foreign file). Before the locks:
+        // the probe takes postmap's shared lock itself.
+        for rebuild in plan.rebuilds where pathExists(rebuild.indexPath) {
+            guard case .nativeIndex(let method) = rebuild.delivery else { continue }
             do {
-                let file = try AtomicFile.stage(replacing: change.path, contents: change.newBytes, metadataForNewFile: nil)
-                staged.append((file, change.displayPath, false))
+                _ = try IndexFile.lookup(path: rebuild.indexPath, method: method, key: Array("postfix-tls-fix-probe".utf8))
             } catch {
-                throw .writeFailed(path: change.displayPath, reason: "\(error)")
+                throw .refused(path: rebuild.displayIndexPath, reason: "the existing index is not a readable \(method.rawValue) database (\(error)); move it away if it is not needed, then run apply again")
+            }
+        }
+        for path in targets.map(\.path) + [journal.path] {
+            report.removedTemporaryFiles += (try? AbandonedTemporaryFiles.remove(beside: path)) ?? []
+        }
+
+        var inputs: [String: (identity: FileIdentity?, display: String)] = [:]
+        var locks: [FileLock] = []
+        defer { locks.forEach { $0.release() } }
+        // postconf's locks first: waiting for a postconf must not hold the
+        // index locks, which Postfix daemons need (shared) to open tables.
+        for target in targets.filter({ $0.role == .postfixConfig }) + targets.filter({ $0.role != .postfixConfig }) {
+            do {
+                locks += try writerLocks(for: resolveSymlinks(target.path), in: canonicalDirectory)
+                FaultInjection.point("apply: writer locked")
+            } catch {
+                throw .writeFailed(path: target.display, reason: "cannot lock: \(error)")
             }
         }
         for rebuild in plan.rebuilds {
-            let sourceBytes: [UInt8]
-            if let change = plan.changes.first(where: { $0.path == rebuild.sourcePath }) {
-                sourceBytes = change.newBytes
-            } else {
-                sourceBytes = try readFileBytes(rebuild.sourcePath)
+            let resolved = (try? resolveSymlinks(rebuild.indexPath)) ?? rebuild.indexPath
+            inputs[resolved] = ((try? FileIdentity.of(path: resolved)) ?? nil, rebuild.displayIndexPath)
+        }
+        FaultInjection.point("apply: writers locked")
+
+        // What the plan was computed from must still be there, now that no
+        // cooperating writer can change it; editors are caught by the
+        // identity check just before the commit.
+        var sourceBytes: [String: [UInt8]] = [:]
+        func readInput(_ path: String, display: String) throws(ConfigurationError) -> [UInt8] {
+            let resolved: String
+            let identity: FileIdentity?
+            do {
+                resolved = try resolveSymlinks(path)
+                identity = try FileIdentity.of(path: resolved)
+            } catch {
+                throw .unreadable(path: display, reason: "\(error)")
             }
-            staged.append((try stageIndex(rebuild, sourceBytes: sourceBytes), rebuild.displayIndexPath, true))
+            inputs[resolved] = (identity, display)
+            defer { FaultInjection.point("apply: input read") }
+            return try readFileBytes(resolved)
+        }
+        let mainCfDisplay = configuration.displayPath(configuration.mainCf.path)
+        guard try readInput(configuration.mainCf.path, display: mainCfDisplay) == configuration.mainCf.text.bytes else {
+            throw changedMeanwhile(mainCfDisplay)
+        }
+        for change in plan.changes where change.path != configuration.mainCf.path {
+            guard try readInput(change.path, display: change.displayPath) == change.original.bytes else {
+                throw changedMeanwhile(change.displayPath)
+            }
+        }
+        for change in plan.changes { sourceBytes[change.path] = change.newBytes }
+        for rebuild in plan.rebuilds where sourceBytes[rebuild.sourcePath] == nil {
+            sourceBytes[rebuild.sourcePath] = try readInput(rebuild.sourcePath, display: configuration.displayPath(rebuild.sourcePath))
+        }
+        FaultInjection.point("apply: inputs read")
+
+        // Stage in commit order. Whatever happens before the commit point,
+        // the old files stay and no temporary file is left.
+        var staged: [(file: StagedFile, target: WriteTarget)] = []
+        defer { staged.forEach { $0.file.discard() } }
+        for target in targets {
+            switch target.role {
+            case .index:
+                let rebuild = plan.rebuilds.first { $0.indexPath == target.path }!
+                staged.append((try stageIndex(rebuild, sourceBytes: sourceBytes[rebuild.sourcePath]!), target))
+            case .tableSource, .postfixConfig:
+                do {
+                    let file = try AtomicFile.stage(replacing: target.path, contents: sourceBytes[target.path]!, metadataForNewFile: nil)
+                    staged.append((file, target))
+                } catch {
+                    throw .writeFailed(path: target.display, reason: "\(error)")
+                }
+            }
+        }
+        FaultInjection.point("apply: staged and verified")
+
+        var backups: [String] = []
+        var committed = false
+        defer { if !committed { backups.forEach { _ = unlink($0) } } }
+        if let suffix = writeOptions.backupSuffix {
+            for (file, target) in staged where pathExists(file.targetPath) {
+                do {
+                    backups.append(try AtomicFile.backUp(file.targetPath, suffix: suffix))
+                } catch {
+                    throw .writeFailed(path: target.display, reason: "cannot back it up: \(error)")
+                }
+            }
         }
 
+        // Read-only inputs (main.cf when not written, sources of rebuilt
+        // indexes) are checked here; targets by the journal's commit.
+        let targetPaths = Set(staged.map(\.file.targetPath))
+        for (path, input) in inputs where !targetPaths.contains(path) {
+            guard (try? FileIdentity.of(path: path)) == input.identity else { throw changedMeanwhile(input.display) }
+        }
         do {
-            for entry in staged where entry.isIndex {
-                try entry.file.commit()
-                report.rebuiltIndexes.append(entry.display)
-            }
-            for entry in staged where !entry.isIndex && entry.file.targetPath != configuration.mainCf.path {
-                try entry.file.commit()
-                report.writtenFiles.append(entry.display)
-            }
-            for entry in staged where !entry.isIndex && entry.file.targetPath == configuration.mainCf.path {
-                try entry.file.commit()
-                report.writtenFiles.append(entry.display)
-            }
-            committed = true
+            try journal.commit(staged.map { ($0.file, inputs[$0.file.targetPath]?.identity ?? nil) })
         } catch {
-            throw .writeFailed(path: "rename", reason: "\(error)")
+            if case .targetChanged(let path) = error {
+                throw changedMeanwhile(staged.first { $0.file.targetPath == path }?.target.display ?? path)
+            }
+            if case .commitInterrupted = error {
+                committed = true
+                throw .applyInterrupted(reason: "\(error)")
+            }
+            throw .writeFailed(path: configuration.displayPath(journal.path), reason: "\(error)")
+        }
+        committed = true
+        report.backups = backups
+
+        for (file, target) in staged {
+            guard let now = try? FileIdentity.of(path: file.targetPath), now.isSameFile(as: file.stagedIdentity) else {
+                throw .applyInterrupted(reason: "\(target.display) was replaced by another program right after this one wrote it")
+            }
+            if target.role == .index {
+                report.rebuiltIndexes.append(target.display)
+            } else {
+                report.writtenFiles.append(target.display)
+            }
         }
         return report
+    }
+
+    /// The files the plan replaces, in commit order: indexes, table sources,
+    /// main.cf, master.cf.
+    static func writeTargets(_ plan: FixPlan, configuration: Configuration) -> [WriteTarget] {
+        let masterCf = joinPath(configuration.directory, "master.cf")
+        let indexes = plan.rebuilds.map { rebuild in
+            let sourceSize = plan.changes.first { $0.path == rebuild.sourcePath }?.newByteCount ?? fileSize(rebuild.sourcePath)
+            // A hash or btree index of a small table is a few pages; a
+            // large one about three times its source.
+            return WriteTarget(
+                path: rebuild.indexPath, display: rebuild.displayIndexPath, role: .index,
+                sourcePath: rebuild.sourcePath, estimatedSize: 3 * sourceSize + 65536)
+        }
+        var sources: [WriteTarget] = []
+        var postfixFiles: [WriteTarget] = []
+        for change in plan.changes {
+            let isPostfixFile = change.path == configuration.mainCf.path || change.path == masterCf
+            let target = WriteTarget(
+                path: change.path, display: change.displayPath, role: isPostfixFile ? .postfixConfig : .tableSource,
+                sourcePath: nil, estimatedSize: change.newByteCount)
+            if isPostfixFile { postfixFiles.append(target) } else { sources.append(target) }
+        }
+        postfixFiles.sort { ($0.path == masterCf ? 1 : 0) < ($1.path == masterCf ? 1 : 0) }
+        return indexes.sorted { $0.path < $1.path } + sources + postfixFiles
+    }
+
+    /// The locks Postfix's own writers of `resolvedTarget` take: postconf's
+    /// edit lock for main.cf and master.cf, postmap's exclusive flock on an
+    /// existing index (any other existing file gets the same flock, which
+    /// nothing else takes and which costs nothing).
+    static func writerLocks(for resolvedTarget: String, in canonicalDirectory: String) throws -> [FileLock] {
+        let target = canonicalFile(resolvedTarget)
+        for name in ["main.cf", "master.cf"] {
+            let postfixFile = joinPath(canonicalDirectory, name)
+            if target != nil, canonicalFile(try resolveSymlinks(postfixFile)) == target {
+                // postconf locks "<config_directory>/main.cf.tmp", links or not.
+                return [try FileLock.postfixEdit(of: postfixFile)]
+            }
+        }
+        guard pathExists(resolvedTarget) else { return [] }
+        return [try FileLock.exclusive(path: resolvedTarget, wait: true)]
+    }
+
+    /// The path with its directory made canonical (realpath) and its last
+    /// component kept: the same file however it was reached.
+    static func canonicalFile(_ path: String) -> String? {
+        let (directory, name) = WritePolicy.split(path)
+        return WritePolicy.canonicalPath(directory).map { joinPath($0, name) }
+    }
+
+    static func changedMeanwhile(_ display: String) -> ConfigurationError {
+        .writeFailed(path: display, reason: "changed by another program while apply was running; run apply again")
+    }
+
+    static func fileSize(_ path: String) -> Int {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int(st.st_size) : 0
     }
 
     /// Builds an index from source bytes into a staged file and reads it
@@ -102,24 +308,9 @@ public enum Fixer {
         } catch {
             throw .invalid(error)
         }
-        let records = source.entries.map { IndexRecord(key: $0.key, value: $0.value) }
-        do {
-            let sourceMetadata = try FileMetadata.of(path: rebuild.sourcePath)
-            let (staged, _) = try IndexWriter.build(
-                records: records, replacing: rebuild.indexPath, method: rebuild.method,
-                expectedCount: records.count,
-                metadataForNewFile: IndexWriter.postmapNewIndexMetadata(source: sourceMetadata))
-            let written = try IndexFile.readAll(path: staged.temporaryPath, method: rebuild.method)
-            let expected = source.storedRecords()
-            guard written.count == expected.count, written.allSatisfy({ expected[$0.key] == $0.value }) else {
-                staged.discard()
-                throw ConfigurationError.writeFailed(path: rebuild.displayIndexPath, reason: "the new index does not read back as its source")
-            }
-            return staged
-        } catch let error as ConfigurationError {
-            throw error
-        } catch {
-            throw .writeFailed(path: rebuild.displayIndexPath, reason: "\(error)")
+        guard case .nativeIndex(let method) = rebuild.delivery else {
+            return try PostmapIndex.stage(rebuild, sourceBytes: sourceBytes, expected: source.storedRecords())
         }
+        return try NativeIndex.stage(rebuild, method: method, source: source)
     }
 }

@@ -29,6 +29,8 @@ public struct FixOptions: Sendable {
     public var includeFingerprint = false
     /// Set <role>_tls_servername in main.cf for per-site MUST entries.
     public var globalServernameForPerSite = false
+    /// Where to report the steps on large tables (nil: nowhere).
+    public var progress: ProgressReporter?
 
     public init(servername: String = "hostname", postfixVersion: PostfixVersion? = nil,
                 includeFingerprint: Bool = false, globalServernameForPerSite: Bool = false) {
@@ -226,7 +228,7 @@ struct InspectionState {
         for service in services {
             var values = configuration.mainCf.values
             for override in service.overrides { values[override.name] = override.value }
-            let expander = ParameterExpander(explicit: values, configDirectory: Array(configuration.directory.utf8))
+            let expander = ParameterExpander(explicit: values, configDirectory: Array(configuration.postfixConfigDirectory.utf8))
             let value: (String) -> [UInt8] = { expander.expandedValue($0) ?? [] }
             let location = SourceLocation(path: configuration.displayPath(masterCf.path), line: service.lineNumber)
             let servernameParameter = "\(role)_tls_servername"
@@ -293,6 +295,7 @@ struct InspectionState {
         for reference in references {
             switch try PolicyTables.load(reference, listedAt: listedAt[reference]!, configuration: configuration, masterCf: masterCf, options: options) {
             case .loaded(let table):
+                options.progress?.tableRead(configuration.displayPath(table.path), entries: table.sites.count)
                 loaded[reference] = table
             case .notEditable(let reason):
                 findings.append(Finding(.manual, .unsupportedTable, at: listedAt[reference]!, subject: reference.description, reason,
@@ -310,7 +313,13 @@ struct InspectionState {
             var seen: Set<[UInt8]> = []
             for reference in list {
                 guard let table = loaded[reference] else { continue }
-                let keys = Set(table.sites.compactMap(\.lookupKey))
+                // A list's only table shadows nothing and is shadowed by
+                // nothing: no need for its (possibly a million) keys.
+                if list.count == 1 {
+                    shadowedEverywhere[reference] = []
+                    continue
+                }
+                let keys = Set(table.sites.indices.compactMap { table.sites.lookupKey(of: table.sites.view($0)) })
                 let shadowed = keys.intersection(seen)
                 shadowedEverywhere[reference] = shadowedEverywhere[reference].map { $0.intersection(shadowed) } ?? shadowed
                 seen.formUnion(keys)
@@ -329,52 +338,64 @@ struct InspectionState {
                 findings.append(Finding(.note, .skippedLine, at: SourceLocation(path: source.path, line: skipped.lineNumber), skipped.message))
             }
         }
-        // The entry smtp(8) uses for each key.
-        var used: [[UInt8]: Int] = [:]
-        for (index, site) in table.sites.enumerated() {
-            guard let key = site.lookupKey else { continue }
-            if table.lastDuplicateWins || used[key] == nil { used[key] = index }
-        }
+        // Sites are looked at through views (see PolicySites): a site is
+        // only made into strings when there is something to say about it.
+        let sites = table.sites
         let version = options.postfixVersion ?? PostfixVersion(3, 10)
         let braces = version >= PostfixVersion(3, 10)
         let attribute = Array("servername=\(options.servername)".utf8)
+        let spacedAttribute = [0x20] + attribute
+        var verdicts = PolicyVerdicts(braces: braces, postfixVersion: version)
+        // One string per level, shared by every finding (not one apiece).
+        let missingMessages = Dictionary(uniqueKeysWithValues: TLSSecurityLevel.allCases.map {
+            ($0, "\($0.rawValue) without servername (Postfix sends no SNI)")
+        })
+        let appendFix = "append servername=\(options.servername)"
+        // Room for a finding and an edit per site up front: growing by
+        // doubling would copy (and touch) the large arrays of a large table
+        // over and over; memory reserved and never used costs nothing.
+        var tableEdits: [ByteEdit] = []
+        tableEdits.reserveCapacity(sites.count)
+        findings.reserveCapacity(findings.count + sites.count)
         var changed = false
-        for (index, site) in table.sites.enumerated() {
-            if let key = site.lookupKey {
-                if let winner = used[key], winner != index {
-                    findings.append(Finding(.note, .duplicateKey, at: site.location, subject: site.key,
-                                            "never used: \(table.sites[winner].location) has the same key and wins"))
+        for index in sites.indices {
+            let view = sites.view(index)
+            // The entry smtp(8) uses for each key.
+            if let winner = sites.usedSite(forKeyOf: view) {
+                if winner != index {
+                    findings.append(Finding(.note, .duplicateKey, at: sites.location(of: view), subject: sites.key(of: view),
+                                            "never used: \(sites.location(at: winner)) has the same key and wins"))
                     continue
                 }
-                if shadowed.contains(key) {
-                    findings.append(Finding(.note, .duplicateKey, at: site.location, subject: site.key,
+                if !shadowed.isEmpty, let key = sites.lookupKey(of: view), shadowed.contains(key) {
+                    findings.append(Finding(.note, .duplicateKey, at: sites.location(of: view), subject: sites.key(of: view),
                                             "never used: an earlier table in the same map list has the same key"))
                     continue
                 }
             }
-            let policy = PolicyValue(site.value, braces: braces)
-            let problems = policy.problems(postfixVersion: version)
-            if !problems.isEmpty {
-                findings.append(Finding(.error, .brokenEntry, at: site.location, subject: site.key, level: policy.level,
-                                        problems.joined(separator: "; ") + "; smtp(8) defers mail for this destination",
+            let policy = verdicts.verdict(for: view.value)
+            if !policy.problems.isEmpty {
+                findings.append(Finding(.error, .brokenEntry, at: sites.location(of: view), subject: sites.key(of: view), level: policy.level,
+                                        policy.problems.joined(separator: "; ") + "; smtp(8) defers mail for this destination",
                                         fix: "correct the entry by hand"))
                 continue
             }
-            guard let level = policy.level, needsSNI, policy.attributes(named: "servername").isEmpty else { continue }
+            guard let level = policy.level, needsSNI, !policy.hasServername else { continue }
             if level == .fingerprint && !options.includeFingerprint {
-                findings.append(Finding(.note, .fingerprintAtRisk, at: site.location, subject: site.key, level: level,
+                findings.append(Finding(.note, .fingerprintAtRisk, at: sites.location(of: view), subject: sites.key(of: view), level: level,
                                         "fingerprint without servername: a server that picks its certificate by SNI may present one that does not match the pin",
                                         fix: "append servername=\(options.servername) (--include-fingerprint)"))
                 continue
             }
             guard level.verifiesPeerName || level == .fingerprint else { continue }
-            findings.append(Finding(.fixable, .missingServername, at: site.location, subject: site.key, level: level,
-                                    "\(level.rawValue) without servername (Postfix sends no SNI)",
-                                    fix: "append servername=\(options.servername)"))
-            addEdit(site.addAttribute(attribute), path: table.path, text: table.text)
+            findings.append(Finding(.fixable, .missingServername, at: sites.location(of: view), subject: sites.key(of: view), level: level,
+                                    missingMessages[level]!, fix: appendFix))
+            tableEdits.append(sites.edit(of: view, adding: attribute, spacedAttribute: spacedAttribute))
             changed = true
         }
         if changed {
+            edits[table.path, default: []] += tableEdits
+            texts[table.path] = (configuration.displayPath(table.path), table.text)
             addsServername = true
             if table.delivery == .readAtStart { reloadNeeded = true }
         }

@@ -43,7 +43,7 @@ struct LoadedTable {
     /// The file the sites' edits address (the source, or main.cf/master.cf for inline:).
     var path: String
     var text: ConfigText
-    var sites: [PolicySite]
+    var sites: PolicySites
     var delivery: TableDelivery
     /// The postmap source, for tables with an index.
     var source: TableSource?
@@ -129,16 +129,8 @@ enum PolicyTables {
         } catch {
             throw .unreadable(path: path, reason: "\(error)")
         }
-        let text = source.text
-        let sites = source.entries.map { entry in
-            let offset = endOfText(lastLine: entry.logicalLine.lastTextLine, in: text)
-            return PolicySite(
-                key: entry.key.printable, lookupKey: entry.key.asciiLowercased(), value: entry.value,
-                location: SourceLocation(path: display, line: entry.lineNumber),
-                addAttribute: { ByteEdit(insert: [0x20] + $0, at: offset) })
-        }
         return .loaded(LoadedTable(
-            reference: reference, path: path, text: text, sites: sites, delivery: delivery,
+            reference: reference, path: path, text: source.text, sites: PolicySites(source: source, display: display), delivery: delivery,
             source: source, indexPath: indexPath))
     }
 
@@ -167,7 +159,7 @@ enum PolicyTables {
                 location: SourceLocation(path: display, line: rule.lineNumber),
                 addAttribute: { ByteEdit(insert: [0x20] + $0, at: offset) })
         }
-        return .loaded(LoadedTable(reference: reference, path: path, text: text, sites: sites, delivery: .readAtStart))
+        return .loaded(LoadedTable(reference: reference, path: path, text: text, sites: PolicySites(sites), delivery: .readAtStart))
     }
 
     /// inline:{ key=value, { key = value with spaces } } found in main.cf or
@@ -212,8 +204,8 @@ enum PolicyTables {
                         location: SourceLocation(path: display, line: lineNumber), addAttribute: edit))
                 }
                 return .loaded(LoadedTable(
-                    reference: reference, path: file.path, text: file.text, sites: sites, delivery: .readAtStart,
-                    lastDuplicateWins: true))
+                    reference: reference, path: file.path, text: file.text, sites: PolicySites(sites, lastDuplicateWins: true),
+                    delivery: .readAtStart, lastDuplicateWins: true))
             }
         }
         return .notEditable("inline: table built by parameter expansion; it is not written literally in main.cf or master.cf")
@@ -241,18 +233,18 @@ enum PolicyTables {
     static func indexState(_ table: LoadedTable, configuration: Configuration) throws(ConfigurationError) -> IndexRebuild.Reason? {
         guard let indexPath = table.indexPath, let source = table.source else { return nil }
         guard pathExists(indexPath) else { return .missing }
-        let expected = source.storedRecords()
-        let actual: [[UInt8]: [UInt8]]
-        switch table.delivery {
-        case .nativeIndex(let method):
+        if case .nativeIndex(let method) = table.delivery {
             do {
-                let records = try IndexFile.readAll(path: indexPath, method: method)
-                guard records.count == expected.count else { return .stale }
-                for record in records where expected[record.key] != record.value { return .stale }
-                return nil
+                return try NativeIndex.matches(indexPath: indexPath, method: method, source: source) ? nil : .stale
             } catch {
                 throw .unreadable(path: configuration.displayPath(indexPath), reason: "\(error)")
             }
+        }
+        let expected = source.storedRecords()
+        let actual: [[UInt8]: [UInt8]]
+        switch table.delivery {
+        case .nativeIndex:
+            return nil  // compared above
         case .postmapIndex(let type, _):
             do {
                 if type == "cdb" {

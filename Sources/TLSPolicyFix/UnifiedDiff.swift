@@ -6,6 +6,9 @@
 // and its cost is linear in the file size, which matters for tables with a
 // million entries. Lines are bytes: CRLF and non-UTF-8 bytes pass through
 // untouched, and a missing final newline is marked the way diff marks it.
+//
+// The diff is produced as it is written, in chunks: nothing per line or per
+// edit is allocated, and a diff of a 50 MB table never has to be held whole.
 
 import PostconfModel
 
@@ -15,57 +18,77 @@ public enum UnifiedDiff {
 
     /// The diff of one change; empty when the change changes nothing.
     public static func render(_ change: FileChange, oldLabel: String? = nil, newLabel: String? = nil) -> [UInt8] {
-        let old = change.original
-        let blocks = changedBlocks(change)
-        guard !blocks.isEmpty else { return [] }
         var out: [UInt8] = []
-        let label = change.displayPath.hasPrefix("/") ? change.displayPath : nil
-        out += Array("--- \(oldLabel ?? label ?? "a/" + change.displayPath)\n".utf8)
-        out += Array("+++ \(newLabel ?? label ?? "b/" + change.displayPath)\n".utf8)
+        render(change, oldLabel: oldLabel, newLabel: newLabel) { out.append(contentsOf: $0) }
+        return out
+    }
 
-        // Group blocks whose context overlaps into hunks.
-        var hunkStart = 0
-        while hunkStart < blocks.count {
-            var hunkEnd = hunkStart
-            while hunkEnd + 1 < blocks.count
-                && blocks[hunkEnd + 1].oldLines.lowerBound - blocks[hunkEnd].oldLines.upperBound <= 2 * contextLines
-            {
-                hunkEnd += 1
+    /// The diff of one change, handed to `write` in pieces of about 64 KiB
+    /// (nothing when the change changes nothing).
+    public static func render(
+        _ change: FileChange, oldLabel: String? = nil, newLabel: String? = nil, write: ([UInt8]) -> Void
+    ) {
+        let scanner = BlockScanner(change)
+        guard !scanner.edits.isEmpty else { return }
+        withoutActuallyEscaping(write) { write in
+            var out = ChunkedOutput(write: write)
+            render(scanner, change: change, oldLabel: oldLabel, newLabel: newLabel, into: &out)
+            out.flush()
+        }
+    }
+
+    private static func render(
+        _ scanner: BlockScanner, change: FileChange, oldLabel: String?, newLabel: String?, into out: inout ChunkedOutput
+    ) {
+        let old = change.original
+        let label = change.displayPath.hasPrefix("/") ? change.displayPath : nil
+        out.append("--- \(oldLabel ?? label ?? "a/" + change.displayPath)\n")
+        out.append("+++ \(newLabel ?? label ?? "b/" + change.displayPath)\n")
+
+        var shift = 0  // new lines minus old lines before the current hunk
+        var next = 0  // the first edit of the next hunk
+        var hint = 0  // a line no later than that edit's
+        while next < scanner.edits.count {
+            // Blocks whose context overlaps form one hunk. A first pass finds
+            // its extent and line counts (the header comes first), a second
+            // writes it.
+            let first = scanner.block(at: next, fromLine: hint)
+            var last = first
+            var shiftAfter = shift + first.newLineCount - first.oldLines.count
+            while last.edits.upperBound < scanner.edits.count {
+                let following = scanner.block(at: last.edits.upperBound, fromLine: last.oldLines.lowerBound)
+                guard following.oldLines.lowerBound - last.oldLines.upperBound <= 2 * contextLines else { break }
+                last = following
+                shiftAfter += following.newLineCount - following.oldLines.count
             }
-            let first = blocks[hunkStart]
-            let last = blocks[hunkEnd]
             let oldFrom = max(0, first.oldLines.lowerBound - contextLines)
             let oldTo = min(old.lines.count, last.oldLines.upperBound + contextLines)
-            let shift = first.newLineOffset - first.oldLines.lowerBound  // new-line index minus old-line index before the hunk
-            var body: [UInt8] = []
-            var oldCount = 0
-            var newCount = 0
+            let oldCount = oldTo - oldFrom
+            out.append("@@ -\(range(oldFrom, oldCount)) +\(range(oldFrom + shift, oldCount + shiftAfter - shift)) @@\n")
+
             var cursor = oldFrom
-            for block in blocks[hunkStart...hunkEnd] {
+            var block = first
+            while true {
                 while cursor < block.oldLines.lowerBound {
-                    appendLine(&body, prefix: " ", old.bytes[old.lines[cursor].start..<old.lines[cursor].end])
-                    oldCount += 1; newCount += 1; cursor += 1
+                    out.appendLine(prefix: UInt8(ascii: " "), old.bytes, old.lines[cursor].start..<old.lines[cursor].end)
+                    cursor += 1
                 }
                 for index in block.oldLines {
-                    appendLine(&body, prefix: "-", old.bytes[old.lines[index].start..<old.lines[index].end])
-                    oldCount += 1
+                    out.appendLine(prefix: UInt8(ascii: "-"), old.bytes, old.lines[index].start..<old.lines[index].end)
                 }
-                for line in block.newLines {
-                    appendLine(&body, prefix: "+", line)
-                    newCount += 1
-                }
+                out.appendNewLines(of: block, in: scanner)
                 cursor = block.oldLines.upperBound
+                if block.edits.upperBound == last.edits.upperBound { break }
+                block = scanner.block(at: block.edits.upperBound, fromLine: block.oldLines.lowerBound)
             }
             while cursor < oldTo {
-                appendLine(&body, prefix: " ", old.bytes[old.lines[cursor].start..<old.lines[cursor].end])
-                oldCount += 1; newCount += 1; cursor += 1
+                out.appendLine(prefix: UInt8(ascii: " "), old.bytes, old.lines[cursor].start..<old.lines[cursor].end)
+                cursor += 1
             }
-            let newFrom = oldFrom + shift
-            out += Array("@@ -\(range(oldFrom, oldCount)) +\(range(newFrom, newCount)) @@\n".utf8)
-            out += body
-            hunkStart = hunkEnd + 1
+            shift = shiftAfter
+            next = last.edits.upperBound
+            hint = last.oldLines.lowerBound
         }
-        return out
     }
 
     /// "start,count" as diff -u writes it: 1-based, and for an empty range
@@ -75,86 +98,173 @@ public enum UnifiedDiff {
         return count == 1 ? "\(start + 1)" : "\(start + 1),\(count)"
     }
 
-    private static func appendLine(_ out: inout [UInt8], prefix: Character, _ line: ArraySlice<UInt8>) {
-        out.append(UInt8(ascii: prefix.unicodeScalars.first!))
-        out += line
-        if line.last != 0x0A {
-            out += Array("\n\\ No newline at end of file\n".utf8)
-        }
-    }
-
-    /// A run of old lines replaced by new lines.
+    /// A run of old lines replaced by new lines: the bytes `region` of the
+    /// old file with `edits` (indices into the sorted edits) applied.
     struct Block {
         var oldLines: Range<Int>
-        var newLines: [ArraySlice<UInt8>]
-        /// Index of the block's first line in the new file.
-        var newLineOffset: Int
+        var region: Range<Int>
+        var edits: Range<Int>
+        var newLineCount: Int
     }
 
-    /// The edits turned into blocks of whole lines, in order.
-    static func changedBlocks(_ change: FileChange) -> [Block] {
-        let text = change.original
-        let edits = change.edits.sorted { $0.range.lowerBound < $1.range.lowerBound }
-        var blocks: [Block] = []
-        var shift = 0  // new lines minus old lines so far
-        var index = 0
-        while index < edits.count {
-            // The old lines the edit touches; neighbouring edits on the same
-            // lines join the block.
-            var firstLine = lineIndex(containing: edits[index].range.lowerBound, in: text)
-            var lastLine = max(firstLine, lineIndex(containing: max(edits[index].range.upperBound - 1, edits[index].range.lowerBound), in: text))
-            if firstLine == text.lines.count { lastLine = firstLine - 1 }  // pure append after a final newline
-            var group = [edits[index]]
-            index += 1
-            while index < edits.count, lineIndex(containing: edits[index].range.lowerBound, in: text) <= lastLine {
-                lastLine = max(lastLine, lineIndex(containing: max(edits[index].range.upperBound - 1, edits[index].range.lowerBound), in: text))
-                group.append(edits[index])
-                index += 1
+    /// Finds the blocks of a change, one at a time, from its sorted edits.
+    struct BlockScanner {
+        let text: ConfigText
+        let edits: [ByteEdit]
+
+        init(_ change: FileChange) {
+            text = change.original
+            // The tool makes its edits in file order; sort only when not.
+            let inOrder = zip(change.edits, change.edits.dropFirst()).allSatisfy { $0.range.lowerBound <= $1.range.lowerBound }
+            edits = inOrder ? change.edits : change.edits.sorted { $0.range.lowerBound < $1.range.lowerBound }
+        }
+
+        /// The block that starts with edit `index`. Edits on the same lines
+        /// join it, and so do the changed lines right after it (diff -u shows
+        /// touching changed lines as one run of old lines, then new ones).
+        /// `hint` is a line no later than the edit's (where to start looking).
+        func block(at index: Int, fromLine hint: Int) -> Block {
+            var (block, nextEdit) = group(at: index, fromLine: hint)
+            while nextEdit < edits.count {
+                let (following, after) = group(at: nextEdit, fromLine: block.oldLines.lowerBound)
+                guard block.oldLines.upperBound == following.oldLines.lowerBound, !following.oldLines.isEmpty else { break }
+                block.oldLines = block.oldLines.lowerBound..<following.oldLines.upperBound
+                block.region = block.region.lowerBound..<following.region.upperBound
+                block.edits = block.edits.lowerBound..<following.edits.upperBound
+                block.newLineCount += following.newLineCount
+                nextEdit = after
+            }
+            return block
+        }
+
+        /// The old lines edit `index` touches, with the edits after it on the
+        /// same lines; and the index of the first edit after them.
+        private func group(at index: Int, fromLine hint: Int) -> (Block, Int) {
+            var firstLine = lineIndex(containing: edits[index].range.lowerBound, from: hint)
+            var lastLine = max(firstLine, lineIndex(containing: max(edits[index].range.upperBound - 1, edits[index].range.lowerBound), from: firstLine))
+            if firstLine == text.lines.count || isLineInsertion(edits[index], before: firstLine) {
+                lastLine = firstLine - 1  // whole new lines before firstLine (or after the last line)
+            }
+            var next = index + 1
+            while next < edits.count, lineIndex(containing: edits[next].range.lowerBound, from: firstLine) <= lastLine,
+                !isLineInsertion(edits[next], before: lastLine + 1)
+            {
+                lastLine = max(lastLine, lineIndex(containing: max(edits[next].range.upperBound - 1, edits[next].range.lowerBound), from: firstLine))
+                next += 1
             }
             if firstLine > lastLine { firstLine = lastLine + 1 }
             let start = firstLine < text.lines.count ? text.lines[firstLine].start : text.bytes.count
             let end = lastLine >= firstLine ? text.lines[lastLine].end : start
-            let shifted = group.map { ByteEdit(range: ($0.range.lowerBound - start)..<($0.range.upperBound - start), replacement: $0.replacement) }
-            let replaced = Array(text.bytes[start..<end]).applying(shifted)
-            let newLines = splitLines(replaced)
-            let oldLines = firstLine..<(lastLine + 1)
-            // Changed lines that touch form one block, so the diff shows all
-            // their old lines, then all their new ones, as diff -u does.
-            if let previous = blocks.last, previous.oldLines.upperBound == oldLines.lowerBound, !oldLines.isEmpty {
-                blocks[blocks.count - 1].oldLines = previous.oldLines.lowerBound..<oldLines.upperBound
-                blocks[blocks.count - 1].newLines += newLines
-            } else {
-                blocks.append(Block(oldLines: oldLines, newLines: newLines, newLineOffset: firstLine + shift))
+            var block = Block(oldLines: firstLine..<(lastLine + 1), region: start..<end, edits: index..<next, newLineCount: 0)
+            var newlines = 0
+            var lastByte: UInt8?
+            forEachNewPiece(of: block) { bytes, range in
+                guard !range.isEmpty else { return }
+                newlines += bytes[range].count(where: { $0 == 0x0A })
+                lastByte = bytes[range.upperBound - 1]
             }
-            shift += newLines.count - oldLines.count
+            block.newLineCount = newlines + (lastByte.map { $0 == 0x0A ? 0 : 1 } ?? 0)
+            return (block, next)
         }
-        return blocks
+
+        /// The block's new bytes, in order, as ranges of the old file or of
+        /// an edit's replacement.
+        func forEachNewPiece(of block: Block, _ body: ([UInt8], Range<Int>) -> Void) {
+            var copied = block.region.lowerBound
+            for edit in edits[block.edits] {
+                body(text.bytes, copied..<edit.range.lowerBound)
+                body(edit.replacement, 0..<edit.replacement.count)
+                copied = edit.range.upperBound
+            }
+            body(text.bytes, copied..<block.region.upperBound)
+        }
+
+        /// Whether an edit inserts whole lines right before line `index`: then
+        /// the diff shows added lines, not a changed line.
+        func isLineInsertion(_ edit: ByteEdit, before index: Int) -> Bool {
+            edit.range.isEmpty && index < text.lines.count && edit.range.lowerBound == text.lines[index].start
+                && edit.replacement.last == 0x0A
+        }
+
+        /// The physical line holding a byte offset; lines.count for the end of
+        /// a file that ends with a newline; the last line for the end of one
+        /// that does not. The search starts at line `hint` (no later than the
+        /// answer) and gallops forward: edits come in file order, so the
+        /// answer is nearly always a line or two away.
+        func lineIndex(containing offset: Int, from hint: Int = 0) -> Int {
+            let lines = text.lines
+            var low = min(hint, lines.count)
+            var step = 1
+            var high = low
+            while high < lines.count && lines.end(of: high) <= offset {
+                low = high + 1
+                high += step
+                step *= 2
+            }
+            high = min(high, lines.count)
+            while low < high {
+                let mid = (low + high) / 2
+                if lines.end(of: mid) <= offset { low = mid + 1 } else { high = mid }
+            }
+            if low == text.lines.count, let last = text.lines.last, !last.hasNewline, offset == last.end {
+                return text.lines.count - 1
+            }
+            return low
+        }
     }
 
-    /// The physical line holding a byte offset; lines.count for the end of a
-    /// file that ends with a newline; the last line for the end of one that
-    /// does not.
-    static func lineIndex(containing offset: Int, in text: ConfigText) -> Int {
-        var low = 0
-        var high = text.lines.count
-        while low < high {
-            let mid = (low + high) / 2
-            if text.lines[mid].end <= offset { low = mid + 1 } else { high = mid }
-        }
-        if low == text.lines.count, let last = text.lines.last, !last.hasNewline, offset == last.end {
-            return text.lines.count - 1
-        }
-        return low
-    }
+    /// An output buffer handed on in chunks.
+    struct ChunkedOutput {
+        static let chunkSize = 1 << 16
+        let write: ([UInt8]) -> Void
+        var buffer: [UInt8] = []
 
-    static func splitLines(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
-        var lines: [ArraySlice<UInt8>] = []
-        var start = 0
-        for (offset, byte) in bytes.enumerated() where byte == 0x0A {
-            lines.append(bytes[start...offset])
-            start = offset + 1
+        init(write: @escaping ([UInt8]) -> Void) {
+            self.write = write
+            buffer.reserveCapacity(Self.chunkSize + 4096)
         }
-        if start < bytes.count { lines.append(bytes[start...]) }
-        return lines
+
+        mutating func append(_ text: String) {
+            buffer.append(contentsOf: text.utf8)
+            flushIfFull()
+        }
+
+        /// One old line with its prefix, marked when it has no newline.
+        mutating func appendLine(prefix: UInt8, _ bytes: [UInt8], _ range: Range<Int>) {
+            buffer.append(prefix)
+            buffer.append(contentsOf: bytes[range])
+            if range.isEmpty || bytes[range.upperBound - 1] != 0x0A {
+                buffer.append(contentsOf: "\n\\ No newline at end of file\n".utf8)
+            }
+            flushIfFull()
+        }
+
+        /// The block's new lines, each with "+".
+        mutating func appendNewLines(of block: Block, in scanner: BlockScanner) {
+            var atLineStart = true
+            scanner.forEachNewPiece(of: block) { bytes, range in
+                var from = range.lowerBound
+                while from < range.upperBound {
+                    if atLineStart { buffer.append(UInt8(ascii: "+")) }
+                    let newline = bytes[from..<range.upperBound].firstIndex(of: 0x0A)
+                    let to = newline.map { $0 + 1 } ?? range.upperBound
+                    buffer.append(contentsOf: bytes[from..<to])
+                    atLineStart = newline != nil
+                    from = to
+                }
+            }
+            if !atLineStart { buffer.append(contentsOf: "\n\\ No newline at end of file\n".utf8) }
+            flushIfFull()
+        }
+
+        private mutating func flushIfFull() {
+            if buffer.count >= Self.chunkSize { flush() }
+        }
+
+        mutating func flush() {
+            guard !buffer.isEmpty else { return }
+            write(buffer)
+            buffer.removeAll(keepingCapacity: true)
+        }
     }
 }

@@ -19,26 +19,83 @@ struct ApplyCommand: ParsableCommand {
     @OptionGroup var ownOptions: GlobalOptions
     var options: GlobalOptions { ownOptions.merged(with: root.options) }
 
+    @Option(
+        name: .customLong("backup"), defaultAsFlag: ".bak", parsing: .next,
+        help: ArgumentHelp(
+            "Keep a copy of every replaced file as FILE.bak (or FILE+SUFFIX with --backup=SUFFIX); an earlier backup is never overwritten (FILE.bak.1, .2, ... instead).",
+            valueName: "SUFFIX"))
+    var backup: String?
+
+    @Option(
+        name: .customLong("allow-path"),
+        help: ArgumentHelp("Let apply write PATH (a file or a directory tree) although it lies outside the configuration directory; repeatable.", valueName: "PATH"))
+    var allowPath: [String] = []
+
+    @Flag(help: "After writing, run `postfix -c DIR reload` when the changes need it and that Postfix is running.")
+    var reload = false
+
+    func validate() throws {
+        if reload && options.root != nil {
+            throw ValidationError("--reload cannot reload the Postfix of a --root image")
+        }
+        if let backup, backup.isEmpty || backup.contains("/") {
+            throw ValidationError("--backup: the suffix must be non-empty and contain no '/'")
+        }
+    }
+
     func run() throws {
+        try Command.forEachInstance(options, command: "apply", run)
+    }
+
+    /// One configuration; returns the exit status.
+    func run(_ options: GlobalOptions) throws -> Int32 {
+        let output = Output(options)
+        let fixOptions = options.fixOptions()
         let report: ApplyReport
         do {
-            report = try Fixer.apply(directory: options.directory, options: options.fixOptions())
+            report = try Fixer.apply(
+                directory: options.directory, root: options.root, options: fixOptions,
+                writeOptions: WriteOptions(backupSuffix: backup, allowedOutside: allowPath))
         } catch {
-            if case .refusedBecauseOfErrors(let findings) = error {
-                Output.findings(findings, split: true)
-            }
-            Output.error(error.description)
-            throw ExitCode(2)
+            Command.fail(error, command: "apply", options: options, fixOptions: fixOptions, output: output)
         }
         let inspection = report.inspection
-        Output.findings(inspection.findings.filter { $0.severity == .manual || $0.severity == .note }, split: true)
+        if options.json {
+            output.json(JSONReport(applied: report, location: options.location, postfixVersion: fixOptions.postfixVersion).encoded())
+            return try reloadIfAsked(report, options: options, output: output, fixOptions: fixOptions)
+        }
+        for path in report.completedFromInterruptedApply {
+            output.line("completed an interrupted earlier apply: replaced \(path)")
+        }
+        for path in report.abandonedFromInterruptedApply {
+            output.error("\(path) changed after an earlier apply was interrupted; that apply's version of it was dropped")
+        }
+        output.findings(inspection.findings.filter { $0.severity == .manual || $0.severity == .note }, split: true)
         if inspection.plan.isEmpty {
-            Output.line("nothing to do")
-            return
+            output.line("nothing to do")
+            return 0
         }
-        Output.plan(inspection.plan, rebuildVerb: "rebuilt")
-        if report.reloadNeeded {
-            Output.line("run `postfix reload` so that running Postfix daemons read the new main.cf")
+        output.plan(inspection.plan, rebuildVerb: "rebuilt")
+        for path in report.backups {
+            output.line("backup: \(path)")
         }
+        if report.reloadNeeded && !reload {
+            output.line("run `postfix reload` so that running Postfix daemons read the changed files")
+        }
+        return try reloadIfAsked(report, options: options, output: output, fixOptions: fixOptions)
+    }
+
+    /// --reload: reloads a running Postfix when the changes need it.
+    func reloadIfAsked(_ report: ApplyReport, options: GlobalOptions, output: Output, fixOptions: FixOptions) throws -> Int32 {
+        guard reload, report.reloadNeeded else { return 0 }
+        do {
+            switch try PostfixInstallation.reloadIfRunning(configDirectory: options.location.directory) {
+            case .reloaded: output.line("reloaded: postfix -c \(options.location.directory) reload")
+            case .notRunning: output.line("Postfix (\(options.location.directory)) is not running; it reads the changes when it starts")
+            }
+        } catch {
+            Command.fail(error, command: "apply", options: options, fixOptions: fixOptions, output: output)
+        }
+        return 0
     }
 }

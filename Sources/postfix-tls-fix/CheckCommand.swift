@@ -14,14 +14,28 @@ struct CheckCommand: ParsableCommand {
     var options: GlobalOptions { ownOptions.merged(with: root.options) }
 
     func run() throws {
-        let inspection = try Command.inspect(options)
-        Output.findings(inspection.findings, split: false)
+        try Command.forEachInstance(options, command: "check", run)
+    }
+
+    /// One configuration; returns the exit status.
+    func run(_ options: GlobalOptions) throws -> Int32 {
+        let output = Output(options)
+        let fixOptions = options.fixOptions()
+        let inspection = Command.inspect(options, fixOptions, command: "check", output: output)
+        if options.json {
+            output.json(JSONReport(
+                command: "check", location: options.location, postfixVersion: fixOptions.postfixVersion,
+                inspection: inspection, includeDiffs: false
+            ).encoded())
+            return inspection.exitStatus
+        }
+        output.findings(inspection.findings, split: false)
         let fixable = inspection.findings.filter { $0.severity == .fixable }.count
         if inspection.exitStatus == 0 {
-            Output.line("nothing to fix")
+            output.line("nothing to fix")
         } else if fixable > 0 {
-            Output.line("\(fixable) fix\(fixable == 1 ? "" : "es") pending: run `postfix-tls-fix\(Command.directoryArgument(options)) apply`")
+            output.line("\(fixable) fix\(fixable == 1 ? "" : "es") pending: run `postfix-tls-fix\(Command.locationArguments(options)) apply`")
         }
-        throw ExitCode(inspection.exitStatus)
+        return inspection.exitStatus
     }
 }

@@ -5,25 +5,78 @@ import TLSPolicyFix
 
 /// Shared steps of the subcommands.
 enum Command {
-    /// Loads and inspects the configuration; errors that stop everything
-    /// become a message and exit status 2.
-    static func inspect(_ options: GlobalOptions) throws -> Inspection {
-        let fixOptions = options.fixOptions()
-        do {
-            let configuration = try Configuration.load(directory: options.directory)
+    /// Loads and inspects the configuration. An error that stops everything
+    /// is reported (as text or JSON) and becomes exit status 2.
+    static func inspect(_ options: GlobalOptions, _ fixOptions: FixOptions, command: String, output: Output) -> Inspection {
+        do throws(ConfigurationError) {
+            let configuration = try Configuration.load(directory: options.directory, root: options.root)
             let inspection = try Inspector.inspect(configuration, options: fixOptions)
             if inspection.plan.addsServername, let version = fixOptions.postfixVersion, version < .sniSupport {
                 throw ConfigurationError.postfixTooOld(version)
             }
             return inspection
-        } catch let error as ConfigurationError {
-            Output.error(error.description)
-            throw ExitCode(2)
+        } catch {
+            fail(error, command: command, options: options, fixOptions: fixOptions, output: output)
         }
     }
 
-    /// " -c DIR" when the directory was given, for messages that suggest a command.
-    static func directoryArgument(_ options: GlobalOptions) -> String {
-        options.configDirectory.map { " -c \($0)" } ?? ""
+    /// Reports an error that stopped `command` and exits with status 2. In
+    /// JSON mode standard output still carries a report (with `error` set),
+    /// so that a configuration manager always has a document to read.
+    static func fail(
+        _ error: ConfigurationError, command: String, options: GlobalOptions, fixOptions: FixOptions, output: Output
+    ) -> Never {
+        if case .refusedBecauseOfErrors(let findings) = error {
+            output.findings(findings, split: true)
+        }
+        output.error(error.description)
+        if options.json {
+            output.json(JSONReport(
+                command: command, location: options.location, postfixVersion: fixOptions.postfixVersion, error: error
+            ).encoded())
+        }
+        PostfixTLSFix.exit(withError: ExitCode(2))
+    }
+
+    /// Runs `body` for the configuration directory and, with
+    /// --all-instances, for every directory its multi_instance_directories
+    /// names (postmulti's secondary instances), each as its own
+    /// configuration. Text output gets a header per instance; JSON output
+    /// becomes an array of reports. Exits with the worst status.
+    static func forEachInstance(_ options: GlobalOptions, command: String, _ body: (GlobalOptions) throws -> Int32) throws -> Never {
+        guard options.allInstances else { throw ExitCode(try body(options)) }
+        let output = Output(options)
+        let fixOptions = options.fixOptions()
+        let primary: Configuration
+        do {
+            primary = try Configuration.load(directory: options.directory, root: options.root)
+        } catch {
+            fail(error, command: command, options: options, fixOptions: fixOptions, output: output)
+        }
+        var directories = [options.directory]
+        for directory in primary.instanceDirectories where !directories.contains(directory) {
+            directories.append(directory)
+        }
+        var worst: Int32 = 0
+        if options.json { Output.write(Array("[\n".utf8), to: 1) }
+        for (index, directory) in directories.enumerated() {
+            var instance = options
+            instance.configDirectory = options.root.map { root in
+                directory.hasPrefix(root) ? String(directory.dropFirst(root.count)) : directory
+            } ?? directory
+            if options.json {
+                if index > 0 { Output.write(Array(",\n".utf8), to: 1) }
+            } else if !options.quiet {
+                output.line("==> instance \(directory)")
+            }
+            worst = max(worst, try body(instance))
+        }
+        if options.json { Output.write(Array("]\n".utf8), to: 1) }
+        throw ExitCode(worst)
+    }
+
+    /// The options to repeat in a command the output suggests (" --root R -c DIR").
+    static func locationArguments(_ options: GlobalOptions) -> String {
+        (options.root.map { " --root \($0)" } ?? "") + (options.configDirectory.map { " -c \($0)" } ?? "")
     }
 }

@@ -15,14 +15,26 @@ struct DiffCommand: ParsableCommand {
     var options: GlobalOptions { ownOptions.merged(with: root.options) }
 
     func run() throws {
-        let inspection = try Command.inspect(options)
-        for finding in inspection.findings where finding.severity >= .manual {
-            Output.error(finding.line)
+        try Command.forEachInstance(options, command: "diff", run)
+    }
+
+    /// One configuration; returns the exit status.
+    func run(_ options: GlobalOptions) throws -> Int32 {
+        let output = Output(options)
+        let fixOptions = options.fixOptions()
+        let inspection = Command.inspect(options, fixOptions, command: "diff", output: output)
+        if options.json {
+            output.json(JSONReport(
+                command: "diff", location: options.location, postfixVersion: fixOptions.postfixVersion,
+                inspection: inspection, includeDiffs: true
+            ).encoded())
+            return inspection.exitStatus
         }
-        Output.plan(inspection.plan, rebuildVerb: "would rebuild")
+        output.findings(inspection.findings.filter { $0.severity >= .manual }, split: true)
+        output.plan(inspection.plan, rebuildVerb: "would rebuild")
         if inspection.plan.reloadNeeded {
-            Output.line("then: postfix reload (main.cf changes take effect only after a reload)")
+            output.line("then: postfix reload (Postfix reads main.cf, master.cf and tables without an index only when it starts or reloads)")
         }
-        throw ExitCode(inspection.exitStatus)
+        return inspection.exitStatus
     }
 }

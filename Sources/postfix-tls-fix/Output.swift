@@ -1,13 +1,30 @@
-// Output.swift: writes bytes to standard output and error unchanged (diffs
-// may carry non-UTF-8 bytes and CRs that must reach the reader as they are).
+// Output.swift: everything the command prints goes through here. Bytes go
+// to standard output and error unchanged (diffs may carry non-UTF-8 bytes
+// and CRs that must reach the reader as they are); colour is added only for
+// a terminal (or --color always), and --quiet keeps only what a person must
+// act on.
 
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 import TLSPolicyFix
 
-enum Output {
-    static func write(_ bytes: [UInt8], to fd: Int32 = 1) {
+struct Output {
+    /// Whether standard output and standard error get colour.
+    let colorOut: Bool
+    let colorErr: Bool
+    let quiet: Bool
+
+    init(_ options: GlobalOptions) {
+        let mode = options.color ?? .auto
+        let environment = ProcessInfo.processInfo.environment
+        colorOut = mode.enabled(isTerminal: isatty(1) == 1, environment: environment)
+        colorErr = mode.enabled(isTerminal: isatty(2) == 1, environment: environment)
+        quiet = options.quiet
+    }
+
+    static func write(_ bytes: [UInt8], to fd: Int32) {
         var offset = 0
         bytes.withUnsafeBytes { buffer in
             while offset < buffer.count {
@@ -18,25 +35,46 @@ enum Output {
         }
     }
 
-    static func line(_ text: String) { write(Array((text + "\n").utf8), to: 1) }
-    static func error(_ text: String) { write(Array(("postfix-tls-fix: " + text + "\n").utf8), to: 2) }
+    /// A line of the normal output (suppressed by --quiet).
+    func line(_ text: String) {
+        if !quiet { Self.write(Array((text + "\n").utf8), to: 1) }
+    }
 
-    /// Findings, one line each: fixable ones and notes on stdout, the ones a
-    /// person must act on (errors, manual fixes) on stderr too when `split`.
-    static func findings(_ findings: [Finding], split: Bool) {
+    /// A message that stopped the command, on standard error.
+    func error(_ text: String) {
+        let message = "postfix-tls-fix: " + text
+        Self.write(Array(((colorErr ? TerminalStyle.red.paint(message) : message) + "\n").utf8), to: 2)
+    }
+
+    /// A JSON document on standard output (--format json; never quiet).
+    func json(_ bytes: [UInt8]) {
+        Self.write(bytes, to: 1)
+    }
+
+    /// Findings, one line each, in Postfix's "file, line N: ..." style. The
+    /// ones a person must act on (errors, manual fixes) go to standard error
+    /// when `split`, and always under --quiet; the rest go to standard output.
+    func findings(_ findings: [Finding], split: Bool) {
         for finding in findings {
-            if split && finding.severity >= .manual {
-                error(finding.line)
-            } else {
-                line(finding.line)
-            }
+            let needsPerson = finding.severity >= .manual
+            if quiet && !needsPerson { continue }
+            let toError = needsPerson && (split || quiet)
+            let color = toError ? colorErr : colorOut
+            let text = color ? TerminalStyle.of(finding.severity).paint(finding.line) : finding.line
+            Self.write(Array((text + "\n").utf8), to: toError ? 2 : 1)
         }
     }
 
     /// The diffs of every change and a line per index to rebuild.
-    static func plan(_ plan: FixPlan, rebuildVerb: String) {
+    func plan(_ plan: FixPlan, rebuildVerb: String) {
+        if quiet { return }
         for change in plan.changes {
-            write(UnifiedDiff.render(change))
+            if colorOut {
+                Self.write(TerminalStyle.colorDiff(UnifiedDiff.render(change)), to: 1)
+            } else {
+                // Written as it is made: the diff of a large table is never held whole.
+                UnifiedDiff.render(change) { Self.write($0, to: 1) }
+            }
         }
         for rebuild in plan.rebuilds {
             line("\(rebuildVerb) \(rebuild.displayIndexPath) (\(rebuild.reference.type): index, \(rebuild.reason.rawValue))")

@@ -18,9 +18,15 @@ struct PostfixTLSFix: ParsableCommand {
 
             Exit status: check and diff exit 0 when nothing needs fixing, 1 when fixes \
             are pending, 2 or more on errors. apply exits 0 on success (also when there \
-            was nothing to do) and 2 or more on errors, with every file as it was.
+            was nothing to do) and 2 or more on errors, with every file as it was. probe \
+            exits 0 when the destination verifies without SNI, 1 when it needs SNI, 2 \
+            otherwise.
+
+            With --format json, check, diff, apply and probe print one JSON document \
+            (schemaVersion 1, described in the project's docs/json-schema.md) on \
+            standard output; messages still go to standard error.
             """,
-        subcommands: [CheckCommand.self, DiffCommand.self, ApplyCommand.self]
+        subcommands: [CheckCommand.self, DiffCommand.self, ApplyCommand.self, ProbeCommand.self]
     )
 
     /// Options given before the subcommand (`postfix-tls-fix -c DIR check`).

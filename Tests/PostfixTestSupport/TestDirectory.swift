@@ -9,8 +9,10 @@ import Glibc
 public final class TestDirectory: @unchecked Sendable {
     public let path: String
 
-    public init(_ prefix: String = "ptf-test") throws {
-        var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
+    /// A new directory named PREFIX-XXXXXX in `base` (e.g. /dev/shm for
+    /// tests that write a lot and need no disk).
+    public init(_ prefix: String = "ptf-test", in base: String = "/tmp") throws {
+        var template = Array("\(base)/\(prefix)-XXXXXX".utf8CString)
         guard let created = mkdtemp(&template) else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
         path = String(cString: created)
         // Traversable by the postfix user and by postmap after it drops privileges.

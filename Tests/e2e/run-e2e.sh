@@ -25,8 +25,11 @@
 #             logs SNI mx.gmail.test. There is no reload: smtp(8) notices the
 #             replaced .db by itself.
 #   phase 3   sender2: (a) deferred the same way; (b) "BIN -c SENDER2 apply"
-#             edits main.cf and says to run "postfix reload". The test runs the
-#             reload and a flush, and the message is delivered verified.
+#             edits main.cf; "diff" says it needs "postfix reload", and
+#             "apply --reload" runs it on the running sender2. After a flush the
+#             message is delivered verified.
+#   phase 4   "BIN probe" against the receiver (Tests/e2e/probe-phase.sh):
+#             without SNI invalid2.invalid, with SNI mx.gmail.test; needs SNI.
 #
 # Usage: Tests/e2e/run-e2e.sh PATH_TO_postfix-tls-fix_BINARY
 #
@@ -44,7 +47,7 @@
 set -euo pipefail
 
 readonly NS_MARK=POSTFIX_TLS_FIX_E2E_IN_NAMESPACE
-readonly PHASES=3
+readonly PHASES=4
 readonly WAIT_SECS=${E2E_WAIT_SECS:-20}   # bound on each wait for a log line
 
 skip() { echo "SKIP: $*"; exit 77; }
@@ -460,11 +463,14 @@ EOF
 flush() { postqueue -c "$1" -f; }
 
 # run_tool DIR OUTFILE: run the binary under test; show its output.
+# run_tool DIR OUT [ARGS...]: "$BIN -c DIR ARGS" (default: apply), output to OUT.
 run_tool() {
-    local rc=0
-    say "run: $BIN -c $1 apply"
-    "$BIN" -c "$1" apply > "$2" 2>&1 || rc=$?
-    sed 's/^/    | /' "$2"
+    local rc=0 dir=$1 out=$2
+    shift 2
+    [[ $# -gt 0 ]] || set -- apply
+    say "run: $BIN -c $dir $*"
+    "$BIN" -c "$dir" "$@" > "$out" 2>&1 || rc=$?
+    sed 's/^/    | /' "$out"
     return "$rc"
 }
 
@@ -560,34 +566,36 @@ check "queue id of the deferred message is known (${QID3:-none})" test -n "$QID3
 show_key_lines "sender2 log" "$S2LOG" "$m3"
 show_key_lines "receiver log" "$RLOG" "$r3"
 
-say "phase 3b: the tool edits main.cf; postfix reload; flush"
-check "'$(basename "$BIN") -c $S2 apply' exits 0" run_tool "$S2" "$W/apply-sender2.out"
-check "tool output says 'postfix reload' is needed" grep -q 'postfix reload' "$W/apply-sender2.out"
+say "phase 3b: the tool edits main.cf and, with --reload, reloads the running Postfix; flush"
+run_tool "$S2" "$W/diff-sender2.out" diff || true
+check "diff says 'postfix reload' is needed" grep -q 'postfix reload' "$W/diff-sender2.out"
+m3b=$(mark "$S2LOG") r3b=$(mark "$RLOG")
+check "'$(basename "$BIN") -c $S2 apply --reload' exits 0" run_tool "$S2" "$W/apply-sender2.out" apply --reload
+check "tool output says it reloaded Postfix" grep -q "reloaded: postfix -c $S2 reload" "$W/apply-sender2.out"
 sn=$(postconf -c "$S2" -h smtp_tls_servername 2>/dev/null || true)
 check "main.cf now has smtp_tls_servername = hostname (is: '${sn}')" test "$sn" = hostname
 echo "  main.cf lines now: $(grep -E '^smtp_tls_(security_level|servername)' "$S2/main.cf" | paste -sd ';' -)"
-m3b=$(mark "$S2LOG") r3b=$(mark "$RLOG")
-if out=$(postfix -c "$S2" reload 2>&1); then
-    # A flush sent while the reload is still in progress may wait for the
-    # next queue run; wait for master(8) to log the reload first.
-    wait_for "$S2LOG" "$m3b" 'reload -- version' || true
-    m3c=$(mark "$S2LOG")
-    flush "$S2"
-    if [[ -n $QID3 ]]; then
-        check "sender2 log: Verified TLS connection ... and $QID3 status=sent" \
-            delivered "$S2LOG" "$m3b" "$QID3" "$m3c"
-    else
-        check "sender2 log: Verified TLS connection ... and status=sent" \
-            wait_for "$S2LOG" "$m3b" "$VERIFIED_RE" 'to=<user@gmail\.test>.*status=sent'
-    fi
-    WAIT_LIMIT=$(sni_wait) check "receiver log: SNI mx.gmail.test received" wait_for "$RLOG" "$r3b" "$SNI_RE"
+# A flush sent while the reload is still in progress may wait for the
+# next queue run; wait for master(8) to log the reload first.
+check "sender2 log: master reloaded" wait_for "$S2LOG" "$m3b" 'reload -- version'
+m3c=$(mark "$S2LOG")
+flush "$S2"
+if [[ -n $QID3 ]]; then
+    check "sender2 log: Verified TLS connection ... and $QID3 status=sent" \
+        delivered "$S2LOG" "$m3b" "$QID3" "$m3c"
 else
-    printf '%s\n' "$out"
-    check "postfix -c $S2 reload" false
+    check "sender2 log: Verified TLS connection ... and status=sent" \
+        wait_for "$S2LOG" "$m3b" "$VERIFIED_RE" 'to=<user@gmail\.test>.*status=sent'
 fi
+WAIT_LIMIT=$(sni_wait) check "receiver log: SNI mx.gmail.test received" wait_for "$RLOG" "$r3b" "$SNI_RE"
 show_key_lines "sender2 log" "$S2LOG" "$m3b"
 show_key_lines "receiver log" "$RLOG" "$r3b"
 end_phase 3
+
+begin_phase 4 "postfix-tls-fix probe: the receiver's certificates without and with SNI"
+# shellcheck source=Tests/e2e/probe-phase.sh
+source "$(dirname "$SELF")/probe-phase.sh"
+end_phase 4
 
 echo
 say "done"

@@ -1,0 +1,221 @@
+// CommitJournal.swift: replaces several files as one change that a crash
+// cannot leave half done for good.
+//
+// Each file's rename is atomic, but a set of renames is not. So before the
+// first rename, the list of (staged temporary file, target) pairs is written
+// to a journal file, atomically like everything else: that write is the
+// commit point. The renames follow in the caller's order, then the journal
+// is removed. A process killed before the commit point leaves the old files
+// plus temporary files (removed by AbandonedTemporaryFiles); one killed after
+// it leaves a journal, and recover() completes the remaining renames, since
+// every staged file was complete and synced before the journal was written.
+// recover() never overwrites a target that changed after the crash (an
+// administrator's edit): it then drops the rest of the change instead.
+
+import Glibc
+
+/// One file of a journaled commit.
+public struct JournalEntry: Sendable, Equatable {
+    public var temporaryPath: String
+    public var targetPath: String
+    /// What was at the target when the commit was decided; nil: nothing.
+    public var replacedIdentity: FileIdentity?
+    /// The staged file, which the target is once renamed.
+    public var stagedIdentity: FileIdentity
+}
+
+/// What recover() did with an interrupted commit.
+public struct JournalRecovery: Sendable, Equatable {
+    /// Targets it renamed into place now.
+    public var completed: [String] = []
+    /// Targets an earlier run had already replaced.
+    public var alreadyReplaced: [String] = []
+    /// Targets it left alone because they changed after the interruption
+    /// (their staged versions were removed).
+    public var abandoned: [String] = []
+
+    public init() {}
+}
+
+public struct CommitJournal: Sendable {
+    /// The journal file.
+    public let path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// Replaces each staged file's target, in the given order, as one
+    /// journaled change. `expected` is each target's identity when its old
+    /// contents were read (nil: it did not exist): if any target differs now,
+    /// nothing is replaced and targetChanged is thrown. An error before the
+    /// journal is written also leaves every target as it was; one after it
+    /// is commitInterrupted, and recover() completes the change.
+    public func commit(_ files: [(file: StagedFile, expected: FileIdentity?)]) throws(FileSafetyError) {
+        var entries: [JournalEntry] = []
+        for (file, expected) in files {
+            let current = try FileIdentity.of(path: file.targetPath)
+            guard current == expected else { throw .targetChanged(path: file.targetPath) }
+            entries.append(JournalEntry(
+                temporaryPath: file.temporaryPath, targetPath: file.targetPath,
+                replacedIdentity: current, stagedIdentity: file.stagedIdentity))
+        }
+        if try FileIdentity.of(path: path) != nil {
+            throw .journalInvalid(path: path, reason: "a journal already exists; recover() must run first")
+        }
+        do {
+            let journal = try AtomicFile.stage(
+                replacing: path, contents: CommitJournal.encode(entries),
+                metadataForNewFile: FileMetadata(mode: 0o600, uid: geteuid(), gid: getegid()))
+            try journal.commit()
+        } catch let error as FileSafetyError {
+            throw error
+        } catch {
+            throw .systemCallFailed(operation: "write the journal", path: path, errno: .ioError)
+        }
+        FaultInjection.point("journal: written (commit point)")
+        var completed: [String] = []
+        for (file, _) in files {
+            do {
+                try file.commit()
+            } catch {
+                throw .commitInterrupted(journal: path, completed: completed, cause: "\(error)")
+            }
+            completed.append(file.targetPath)
+        }
+        try removeJournal()
+    }
+
+    /// Completes a commit that was interrupted after its commit point, if
+    /// the journal says there is one; nil when there is none. `lock` is
+    /// called with each target before it is looked at and returns the locks
+    /// that keep other writers of it out (held until recover returns).
+    public func recover(lock: (String) throws -> [FileLock]) throws -> JournalRecovery? {
+        guard let bytes = try readJournal() else { return nil }
+        let entries = try CommitJournal.decode(bytes, path: path)
+        var locks: [FileLock] = []
+        defer { locks.forEach { $0.release() } }
+        for entry in entries { locks += try lock(entry.targetPath) }
+
+        var recovery = JournalRecovery()
+        var pending: [JournalEntry] = []
+        for entry in entries {
+            let staged = try FileIdentity.of(path: entry.temporaryPath)
+            let target = try FileIdentity.of(path: entry.targetPath)
+            if let staged, staged.isSameFile(as: entry.stagedIdentity) {
+                pending.append(entry)
+            } else if let target, target.isSameFile(as: entry.stagedIdentity) {
+                recovery.alreadyReplaced.append(entry.targetPath)
+            } else {
+                recovery.abandoned.append(entry.targetPath)
+            }
+        }
+        // All or nothing for what is left: one target edited since the
+        // crash means the change no longer applies to what is there.
+        let unchanged = try pending.allSatisfy { try FileIdentity.of(path: $0.targetPath) == $0.replacedIdentity }
+        for entry in pending {
+            if unchanged {
+                try SystemCalls.rename(entry.temporaryPath, to: entry.targetPath)
+                try StagedFile.syncDirectory(of: entry.targetPath)
+                FaultInjection.point("recover: renamed")
+                recovery.completed.append(entry.targetPath)
+            } else {
+                try SystemCalls.unlinkIfPresent(entry.temporaryPath)
+                recovery.abandoned.append(entry.targetPath)
+            }
+        }
+        try removeJournal()
+        return recovery
+    }
+
+    private func removeJournal() throws(FileSafetyError) {
+        try SystemCalls.unlinkIfPresent(path)
+        try StagedFile.syncDirectory(of: path)
+        FaultInjection.point("journal: removed")
+    }
+
+    /// The journal's bytes, nil when there is none. Only a regular file that
+    /// belongs to us and that nobody else may write is trusted: its contents
+    /// decide what gets renamed where.
+    private func readJournal() throws(FileSafetyError) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        if fd < 0 {
+            let code = errno
+            if code == ENOENT { return nil }
+            throw .systemCallFailed(operation: "open the journal", path: path, errno: .init(rawValue: code))
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            throw .systemCallFailed(operation: "stat", path: path, errno: .init(rawValue: errno))
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG, st.st_uid == geteuid(), st.st_mode & 0o022 == 0 else {
+            throw .journalInvalid(path: path, reason: "not a regular file owned by this user and writable by nobody else")
+        }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .systemCallFailed(operation: "read", path: path, errno: .init(rawValue: errno))
+            }
+            if count == 0 { break }
+            bytes += buffer[..<count]
+        }
+        return bytes
+    }
+
+    // MARK: format
+    // "postfix-tls-fix journal 1", then per entry: temporary path, target
+    // path, replaced identity ("-" for none), staged identity, then "end";
+    // every field NUL-terminated (paths may hold any byte but NUL).
+
+    static let header = "postfix-tls-fix journal 1"
+
+    static func encode(_ entries: [JournalEntry]) -> [UInt8] {
+        var fields = [header]
+        for entry in entries {
+            fields += [entry.temporaryPath, entry.targetPath,
+                       entry.replacedIdentity.map(encode) ?? "-", encode(entry.stagedIdentity)]
+        }
+        fields.append("end")
+        return fields.flatMap { Array($0.utf8) + [0] }
+    }
+
+    static func encode(_ identity: FileIdentity) -> String {
+        "\(identity.device) \(identity.inode) \(identity.size) \(identity.modified) \(identity.changed)"
+    }
+
+    static func decode(_ bytes: [UInt8], path: String) throws(FileSafetyError) -> [JournalEntry] {
+        var fields = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        guard fields.last == "" else { throw .journalInvalid(path: path, reason: "it does not end with a NUL") }
+        fields.removeLast()
+        guard fields.first == header, fields.last == "end", (fields.count - 2) % 4 == 0 else {
+            throw .journalInvalid(path: path, reason: "not a postfix-tls-fix journal, or a truncated one")
+        }
+        var entries: [JournalEntry] = []
+        var index = 1
+        while index + 4 <= fields.count - 1 {
+            let (temporary, target) = (fields[index], fields[index + 1])
+            guard target.hasPrefix("/"), TemporaryName.isTemporary(temporary, for: target) else {
+                throw .journalInvalid(path: path, reason: "entry \(entries.count + 1) does not pair a temporary file with its target")
+            }
+            let replaced = fields[index + 2] == "-" ? nil : decodeIdentity(fields[index + 2])
+            guard let staged = decodeIdentity(fields[index + 3]), fields[index + 2] == "-" || replaced != nil else {
+                throw .journalInvalid(path: path, reason: "entry \(entries.count + 1) has a malformed file identity")
+            }
+            entries.append(JournalEntry(temporaryPath: temporary, targetPath: target, replacedIdentity: replaced, stagedIdentity: staged))
+            index += 4
+        }
+        return entries
+    }
+
+    static func decodeIdentity(_ text: String) -> FileIdentity? {
+        let parts = text.split(separator: " ")
+        guard parts.count == 5, let device = UInt64(parts[0]), let inode = UInt64(parts[1]),
+              let size = Int64(parts[2]), let modified = Int64(parts[3]), let changed = Int64(parts[4])
+        else { return nil }
+        return FileIdentity(device: device, inode: inode, size: size, modified: modified, changed: changed)
+    }
+}

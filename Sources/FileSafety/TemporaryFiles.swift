@@ -1,0 +1,81 @@
+// TemporaryFiles.swift: the one naming scheme of staged temporary files,
+// ".<target name>.tmp-<pid>-<random hex>" beside the target, and the clean-up
+// of such files that a killed process left behind. Postfix never reads them
+// (no configuration names them), but they must not pile up; the pid in the
+// name tells whether their writer is gone.
+
+import Glibc
+
+public enum TemporaryName {
+    /// A fresh temporary name for a file called `base`.
+    static func make(for base: String) -> String {
+        ".\(base).tmp-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
+    }
+
+    /// The writer's pid when `name` is a temporary name for `base`, else nil.
+    static func writer(of name: String, for base: String) -> pid_t? {
+        let prefix = ".\(base).tmp-"
+        guard name.hasPrefix(prefix) else { return nil }
+        let parts = name.dropFirst(prefix.count).split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let pid = pid_t(parts[0]), pid > 0,
+              !parts[1].isEmpty, parts[1].allSatisfy(\.isHexDigit)
+        else { return nil }
+        return pid
+    }
+
+    /// Whether `path` names a temporary file for `target` in the same directory.
+    public static func isTemporary(_ path: String, for target: String) -> Bool {
+        let (directory, name) = split(path)
+        let (targetDirectory, targetName) = split(target)
+        return directory == targetDirectory && writer(of: name, for: targetName) != nil
+    }
+
+    /// The path of `name` in the directory that holds `path`.
+    static func sibling(of path: String, named name: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return name }
+        return String(path[...slash]) + name
+    }
+
+    /// A path's directory ("." for a bare name) and last component.
+    static func split(_ path: String) -> (directory: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let directory = path[..<slash]
+        return (directory.isEmpty ? "/" : String(directory), String(path[path.index(after: slash)...]))
+    }
+}
+
+public enum AbandonedTemporaryFiles {
+    /// Removes the temporary files beside `targetPath` (symlinks resolved)
+    /// whose writer no longer runs, and returns their paths. Only regular
+    /// files with exactly our naming scheme are touched. Call it while
+    /// holding the lock that serializes writers of the target.
+    public static func remove(beside targetPath: String) throws -> [String] {
+        let resolved = try resolveSymlinks(targetPath)
+        let (directory, base) = TemporaryName.split(resolved)
+        guard let stream = opendir(directory) else {
+            let code = errno
+            if code == ENOENT { return [] }
+            throw FileSafetyError.systemCallFailed(operation: "list the directory", path: directory, errno: .init(rawValue: code))
+        }
+        defer { closedir(stream) }
+        var removed: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            guard let pid = TemporaryName.writer(of: name, for: base), !isRunning(pid) else { continue }
+            let path = directory == "/" ? "/" + name : directory + "/" + name
+            var st = stat()
+            guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
+            try SystemCalls.unlinkIfPresent(path)
+            removed.append(path)
+        }
+        return removed
+    }
+
+    /// Whether a process with this pid exists (EPERM: it does, owned by another user).
+    private static func isRunning(_ pid: pid_t) -> Bool {
+        if pid == getpid() { return true }
+        return kill(pid, 0) == 0 || errno != ESRCH
+    }
+}

@@ -1,0 +1,104 @@
+// ProbeCommand.swift: `probe DESTINATION` asks the server, through
+// Postfix's own posttls-finger, which certificate it presents without SNI
+// and with servername=hostname, and says whether the destination needs SNI.
+
+import ArgumentParser
+import TLSPolicyFix
+
+struct ProbeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Show the certificate a destination presents with and without SNI, and whether it needs SNI.",
+        discussion: """
+            Runs posttls-finger(1) twice, without SNI (what Postfix sends by default) and \
+            with -s hostname (what servername=hostname sends), at the verify level, \
+            trusting what main.cf's smtp_tls_CAfile and smtp_tls_CApath trust. \
+            Exit status: 0 verifies without SNI, 1 needs SNI (verifies only with it), \
+            2 fails either way or no TLS session could be made.
+            """)
+
+    enum Level: String, ExpressibleByArgument, CaseIterable {
+        case verify, secure
+    }
+
+    @ParentCommand var root: PostfixTLSFix
+    @OptionGroup var ownOptions: GlobalOptions
+    var options: GlobalOptions { ownOptions.merged(with: root.options) }
+
+    @Argument(help: ArgumentHelp(
+        "As in a policy table or for smtp(8): a domain (MX lookup), [host], [host]:port or host:port.",
+        valueName: "destination"))
+    var destination: String
+
+    @Option(help: ArgumentHelp("The TLS level to verify at.", valueName: "verify|secure"))
+    var level: Level = .verify
+
+    @Option(help: ArgumentHelp("Trust this CA file instead of main.cf's smtp_tls_CAfile.", valueName: "FILE"))
+    var caFile: String?
+
+    @Option(help: ArgumentHelp("Trust this CA directory instead of main.cf's smtp_tls_CApath.", valueName: "DIR"))
+    var caPath: String?
+
+    @Option(help: ArgumentHelp("The posttls-finger to run (default: Postfix's, in /usr/sbin).", valueName: "PATH"))
+    var posttlsFinger: String?
+
+    @Option(help: ArgumentHelp("Connection and SMTP command timeout in seconds.", valueName: "SECONDS"))
+    var timeout: Int = 30
+
+    func run() throws {
+        let options = self.options
+        let output = Output(options)
+        let configuration: Configuration
+        do {
+            configuration = try Configuration.load(directory: options.directory, root: options.root)
+        } catch {
+            output.error(error.description)
+            throw ExitCode(2)
+        }
+        guard let executable = posttlsFinger ?? PostTLSFingerRun.findExecutable() else {
+            output.error("posttls-finger not found (it comes with Postfix); give its path with --posttls-finger")
+            throw ExitCode(2)
+        }
+        func setting(_ name: String) -> String? {
+            let value = String(decoding: configuration.value(name), as: UTF8.self)
+            return value.isEmpty ? nil : configuration.resolve(value)
+        }
+        let caFile = self.caFile ?? setting("smtp_tls_CAfile")
+        let caPath = self.caPath ?? setting("smtp_tls_CApath")
+        let hostLookup = String(decoding: configuration.value("smtp_host_lookup"), as: UTF8.self)
+        let run = PostTLSFingerRun(
+            executable: executable, configDirectory: configuration.directory, destination: destination,
+            level: level.rawValue, caFile: caFile, caPath: caPath, hostLookup: hostLookup.isEmpty ? nil : hostLookup,
+            timeout: timeout)
+        let servername = (options.servername ?? .hostname).rawValue
+        let probe: SNIProbe
+        do {
+            probe = SNIProbe(
+                destination: destination, level: level.rawValue, servername: servername,
+                withoutSNI: try run.handshake(sni: nil), withSNI: try run.handshake(sni: servername))
+        } catch {
+            output.error("cannot run \(executable): \(error)")
+            throw ExitCode(2)
+        }
+        let verdict = probe.verdict
+        if options.json {
+            output.json(SNIProbeReport(probe).encoded())
+            throw ExitCode(verdict.exitStatus)
+        }
+        if caFile == nil && caPath == nil {
+            output.line("note: main.cf sets neither smtp_tls_CAfile nor smtp_tls_CApath, so smtp(8) trusts no CA here; give --ca-file or --ca-path")
+        }
+        let trust = [caFile.map { "CA file \($0)" }, caPath.map { "CA path \($0)" }].compactMap { $0 }.joined(separator: ", ")
+        output.line("\(executable) \(destination), level \(level.rawValue)\(trust.isEmpty ? "" : ", trusting \(trust)"):")
+        output.line("  without SNI: \(SNIProbe.describe(probe.withoutSNI))")
+        output.line("  with SNI (-s \(servername)): \(SNIProbe.describe(probe.withSNI))")
+        if verdict == .notNeeded {
+            output.line(output.colorOut ? TerminalStyle.green.paint(probe.conclusion) : probe.conclusion)
+        } else if options.quiet {
+            output.error(probe.conclusion)
+        } else {
+            output.line(output.colorOut ? TerminalStyle.of(verdict == .needed ? .fixable : .error).paint(probe.conclusion) : probe.conclusion)
+        }
+        throw ExitCode(verdict.exitStatus)
+    }
+}

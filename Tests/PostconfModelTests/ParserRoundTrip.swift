@@ -1,0 +1,1 @@
+../../Fuzz/Sources/ParserFuzzer/ParserRoundTrip.swift
