@@ -146,4 +146,25 @@ struct TableKindsTests {
         #expect(try ExternalTool.postconf(["-h", "smtp_tls_servername"], configDirectory: config).outputText == "hostname\n")
         #expect(try FixerBinary.run(["-c", config, "check"]).status == 0)
     }
+
+    /// Postfix 3.11 with non_bdb_migration_level = enable-redirect reads a
+    /// hash: table as $default_database_type: the index to rebuild is that.
+    @Test func hashRedirectedBy311IsRebuiltAsTheDefaultType() throws {
+        try directory.write("postfix/main.cf", """
+            non_bdb_migration_level = enable-redirect
+            default_database_type = lmdb
+            smtp_tls_policy_maps = hash:$config_directory/policy
+
+            """)
+        try directory.write("postfix/policy", Self.source)
+        #expect(try ExternalTool.postmap(["lmdb:\(config)/policy"], configDirectory: config).status == 0)
+        let result = try FixerBinary.run(["-c", config, "--postfix-version", "3.11.0", "apply"])
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(try query("gmail.test", "lmdb:\(config)/policy").outputText == "verify servername=hostname\n")
+        #expect(!FileManager.default.fileExists(atPath: config + "/policy.db"))
+        // Before 3.11 the setting means nothing and hash: is Berkeley DB.
+        try directory.write("postfix/policy", Self.source)
+        #expect(try FixerBinary.run(["-c", config, "--postfix-version", "3.7.11", "apply"]).status == 0)
+        #expect(try query("gmail.test", "hash:\(config)/policy").outputText == "verify servername=hostname\n")
+    }
 }
