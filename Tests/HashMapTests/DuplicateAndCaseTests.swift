@@ -4,6 +4,7 @@
 
 import FileSafety
 import HashMap
+import PostfixTestSupport
 import Testing
 
 @Suite struct DuplicateAndCaseTests {
@@ -17,7 +18,7 @@ import Testing
 
     @Test(arguments: [IndexAccessMethod.hash, .btree])
     func firstDuplicateWinsAndIsReported(method: IndexAccessMethod) throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TestDirectory()
         let postmap = try PostmapTool(in: directory)
         let index = directory.file("policy.db")
         let (staged, report) = try IndexWriter.build(
@@ -41,7 +42,7 @@ import Testing
         // postmap itself, on the same input, keeps the same record and warns
         // once per dropped duplicate.
         let source = directory.file("reference")
-        try writeFile(source, records.map {
+        try directory.write("reference", records.map {
             "\(String(decoding: $0.key, as: UTF8.self)) \(String(decoding: $0.value, as: UTF8.self))\n"
         }.joined())
         let warnings = try postmap.build(method, source)

@@ -5,13 +5,14 @@ import FileSafety
 import Foundation
 import Glibc
 import HashMap
+import PostfixTestSupport
 import Testing
 
 @Suite struct FileSafetyTests {
     @Test func resolvesChainsOfRelativeAndAbsoluteLinks() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TestDirectory()
         let real = try directory.makeDirectory("real")
-        try writeFile("\(real)/policy", "x\n")
+        try directory.write("real/policy", "x\n")
         #expect(symlink("\(real)/policy", directory.file("absolute")) == 0)
         #expect(symlink("absolute", directory.file("relative")) == 0)
         #expect(try resolveSymlinks(directory.file("relative")) == "\(real)/policy")
@@ -21,7 +22,7 @@ import Testing
     }
 
     @Test func danglingLinksAndLoopsAreErrors() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TestDirectory()
         #expect(symlink("missing", directory.file("dangling")) == 0)
         let dangling = #expect(throws: FileSafetyError.self) {
             try resolveSymlinks(directory.file("dangling"))
@@ -39,9 +40,8 @@ import Testing
     }
 
     @Test func replacementCopiesOwnerAndSpecialModeBitsExactly() throws {
-        let directory = try TemporaryDirectory()
-        let target = directory.file("script")
-        try writeFile(target, "old\n")
+        let directory = try TestDirectory()
+        let target = try directory.write("script", "old\n")
         #expect(chown(target, 1234, 2345) == 0)
         #expect(chmod(target, 0o2750) == 0)  // after chown: chown clears setgid
         let staged = try AtomicFile.stage(
@@ -56,19 +56,18 @@ import Testing
     }
 
     @Test func newFileNeedsMetadata() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TestDirectory()
         let target = directory.file("new")
         let error = #expect(throws: FileSafetyError.self) {
             try AtomicFile.stage(replacing: target, contents: [1], metadataForNewFile: nil)
         }
         #expect(error?.description.contains(target) == true)
-        #expect(try entries(of: directory.path) == [])
+        #expect(try directoryEntries(directory.path) == [])
     }
 
     @Test func renameFailureNamesBothPathsAndRemovesTheTemporaryFile() throws {
-        let directory = try TemporaryDirectory()
-        let target = directory.file("tls_policy")
-        try writeFile(target, "old\n")
+        let directory = try TestDirectory()
+        let target = try directory.write("tls_policy", "old\n")
         let staged = try AtomicFile.stage(
             replacing: target, contents: Array("new\n".utf8), metadataForNewFile: nil)
         // The target turns into a non-empty directory before the commit.
@@ -77,14 +76,13 @@ import Testing
         let error = #expect(throws: FileSafetyError.self) { try staged.commit() }
         #expect(error?.description
                 == "cannot rename \(staged.temporaryPath) to \(target): Is a directory")
-        #expect(try entries(of: directory.path) == ["tls_policy"])
+        #expect(try directoryEntries(directory.path) == ["tls_policy"])
     }
 
     @Test func exclusiveLockExcludesOthersAndPostmapWaitsForIt() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TestDirectory()
         let postmap = try PostmapTool(in: directory)
-        let source = directory.file("tls_policy")
-        try writeFile(source, "a.example may\n")
+        let source = try directory.write("tls_policy", "a.example may\n")
         try postmap.build(.hash, source)
         let index = source + ".db"
 

@@ -4,14 +4,14 @@
 import FileSafety
 import Foundation
 import HashMap
+import PostfixTestSupport
 import Testing
 
 @Suite struct IndexErrorTests {
     @Test func wrongAccessMethodIsNamed() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TestDirectory()
         let postmap = try PostmapTool(in: directory)
-        let source = directory.file("policy")
-        try writeFile(source, "a.example may\n")
+        let source = try directory.write("policy", "a.example may\n")
         try postmap.build(.hash, source)
         let error = #expect(throws: HashMapError.self) {
             try IndexFile.readAll(path: source + ".db", method: .btree)
@@ -28,9 +28,8 @@ import Testing
     }
 
     @Test func textFileNamedDbIsRejected() throws {
-        let directory = try TemporaryDirectory()
-        let path = directory.file("policy.db")
-        try writeFile(path, String(repeating: "example.com secure\n", count: 400))
+        let directory = try TestDirectory()
+        let path = try directory.write("policy.db", String(repeating: "example.com secure\n", count: 400))
         let error = #expect(throws: HashMapError.self) {
             try IndexFile.readAll(path: path, method: .hash)
         }
@@ -41,10 +40,9 @@ import Testing
 
     @Test(arguments: [8192, 5000])
     func truncatedIndexIsRejected(length: Int) throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TestDirectory()
         let postmap = try PostmapTool(in: directory)
-        let source = directory.file("policy")
-        try writeFile(source, PolicyFixture.standard(count: 1500).sourceText)
+        let source = try directory.write("policy", PolicyFixture.standard(count: 1500).sourceText)
         try postmap.build(.hash, source)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: source + ".db"))
         try handle.truncate(atOffset: UInt64(length))
@@ -65,7 +63,7 @@ import Testing
     }
 
     @Test func missingIndexIsNamed() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TestDirectory()
         let path = directory.file("absent.db")
         let error = #expect(throws: FileSafetyError.self) {
             try IndexFile.readAll(path: path, method: .hash)

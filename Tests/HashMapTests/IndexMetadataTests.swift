@@ -5,29 +5,30 @@ import FileSafety
 import Foundation
 import Glibc
 import HashMap
+import PostfixTestSupport
 import Testing
 
 @Suite struct IndexMetadataTests {
     let rootMetadata = FileMetadata(mode: 0o644, uid: 0, gid: 0)
 
     @Test func rebuiltIndexKeepsModeAndOwner() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TestDirectory()
         let index = directory.file("tls_policy.db")
         try IndexWriter.rebuild(
             records: [IndexRecord(key: "old.example", value: "may")], replacing: index,
             method: .hash, expectedCount: 1, metadataForNewFile: rootMetadata)
         #expect(chown(index, 1234, 2345) == 0)
         #expect(chmod(index, 0o640) == 0)
-        let before = try #require(fileStatus(index))
+        let before = try FileStamp(index)
 
         try IndexWriter.rebuild(
             records: [IndexRecord(key: "new.example", value: "secure")], replacing: index,
             method: .hash, expectedCount: 1, metadataForNewFile: rootMetadata)
 
-        let after = try #require(fileStatus(index))
-        #expect(after.st_mode & 0o7777 == 0o640)
-        #expect(after.st_uid == 1234 && after.st_gid == 2345)
-        #expect(after.st_ino != before.st_ino)
+        let after = try FileStamp(index)
+        #expect(after.mode & 0o7777 == 0o640)
+        #expect(after.uid == 1234 && after.gid == 2345)
+        #expect(after.inode != before.inode)
         #expect(try FileMetadata.of(path: index) == FileMetadata(mode: 0o640, uid: 1234, gid: 2345))
         #expect(try IndexFile.readAll(path: index, method: .hash)
                 == [IndexRecord(key: "new.example", value: "secure")])
@@ -42,14 +43,14 @@ import Testing
         (mode: 0o640, uid: 1234, gid: 2345),
     ])
     func newIndexFollowsPostmap(source: (mode: UInt32, uid: UInt32, gid: UInt32)) throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TestDirectory()
         let postmap = try PostmapTool(in: directory)
         // postmap switches to the source's owner, who must be able to create
         // the index in the directory.
         let theirs = try directory.makeDirectory("postmap", mode: 0o777)
         let ours = try directory.makeDirectory("ours")
-        for sourcePath in ["\(theirs)/policy", "\(ours)/policy"] {
-            try writeFile(sourcePath, "a.example may\n", mode: mode_t(source.mode))
+        for name in ["postmap/policy", "ours/policy"] {
+            let sourcePath = try directory.write(name, "a.example may\n", mode: mode_t(source.mode))
             #expect(chown(sourcePath, source.uid, source.gid) == 0)
         }
         try postmap.build(.hash, "\(theirs)/policy")
@@ -66,11 +67,11 @@ import Testing
     }
 
     @Test func symlinkedIndexIsUpdatedAtItsTarget() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TestDirectory()
         let postmap = try PostmapTool(in: directory)
         let real = try directory.makeDirectory("real")
         let maps = try directory.makeDirectory("maps")
-        try writeFile("\(real)/policy", "old.example may\n", mode: 0o640)
+        try directory.write("real/policy", "old.example may\n", mode: 0o640)
         try postmap.build(.hash, "\(real)/policy")
         #expect(symlink("../real/policy.db", "\(maps)/policy.db") == 0)
 
@@ -79,8 +80,8 @@ import Testing
             replacing: "\(maps)/policy.db", method: .hash, expectedCount: 1,
             metadataForNewFile: rootMetadata)
 
-        let link = try #require(fileStatus("\(maps)/policy.db", followLinks: false))
-        #expect(link.st_mode & S_IFMT == S_IFLNK)
+        let link = try FileStamp("\(maps)/policy.db")
+        #expect(link.mode & S_IFMT == S_IFLNK)
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "\(maps)/policy.db")
                 == "../real/policy.db")
         #expect(try postmap.dump(.hash, "\(real)/policy") == [IndexRecord(key: "new.example", value: "secure")])
@@ -88,7 +89,7 @@ import Testing
                 == [IndexRecord(key: "new.example", value: "secure")])
         // postmap created it 0640 from the 0640 source; the rebuild kept that.
         #expect(try FileMetadata.of(path: "\(real)/policy.db").mode == 0o640)
-        #expect(try entries(of: real) == ["policy", "policy.db"])
-        #expect(try entries(of: maps) == ["policy.db"])
+        #expect(try directoryEntries(real) == ["policy", "policy.db"])
+        #expect(try directoryEntries(maps) == ["policy.db"])
     }
 }

@@ -3,18 +3,17 @@
 // and what we write postmap reads identically.
 
 import FileSafety
-import Foundation
 import HashMap
+import PostfixTestSupport
 import Testing
 
 @Suite struct PostmapInteropTests {
     @Test(arguments: [IndexAccessMethod.hash, .btree])
     func readerMatchesPostmapDump(method: IndexAccessMethod) throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TestDirectory()
         let postmap = try PostmapTool(in: directory)
         let fixture = PolicyFixture.standard()
-        let source = directory.file("tls_policy")
-        try writeFile(source, fixture.sourceText)
+        let source = try directory.write("tls_policy", fixture.sourceText)
         let warnings = try postmap.build(method, source)
         #expect(warnings.contains("duplicate entry: \"dup.example\""))
 
@@ -32,12 +31,12 @@ import Testing
 
     @Test(arguments: [IndexAccessMethod.hash, .btree])
     func postmapReadsWhatWeWrite(method: IndexAccessMethod) throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TestDirectory()
         let postmap = try PostmapTool(in: directory)
         let fixture = PolicyFixture.standard()
 
         let reference = try directory.makeDirectory("postmap")
-        try writeFile("\(reference)/tls_policy", fixture.sourceText)
+        try directory.write("postmap/tls_policy", fixture.sourceText)
         try postmap.build(method, "\(reference)/tls_policy")
 
         let ours = try directory.makeDirectory("ours")
@@ -77,11 +76,10 @@ import Testing
     /// not notice a missing NUL: Postfix accepts both.)
     @Test(arguments: [IndexAccessMethod.hash, .btree])
     func onDiskRecordsMatchPostmap(method: IndexAccessMethod) throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TestDirectory()
         let postmap = try PostmapTool(in: directory)
         let fixture = PolicyFixture.standard(count: 60)
-        let source = directory.file("policy")
-        try writeFile(source, fixture.sourceText)
+        let source = try directory.write("policy", fixture.sourceText)
         try postmap.build(method, source)
         let ours = directory.file("ours.db")
         try IndexWriter.rebuild(
@@ -98,11 +96,10 @@ import Testing
     }
 
     @Test func lookupTriesKeyWithAndWithoutNul() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TestDirectory()
         let postmap = try PostmapTool(in: directory)
         // postmap -n stores keys and values without the trailing NUL.
-        let plain = directory.file("plain")
-        try writeFile(plain, "Plain.Example verify\n")
+        let plain = try directory.write("plain", "Plain.Example verify\n")
         let result = try postmap.run(["-n", "hash:\(plain)"])
         #expect(result.status == 0)
         #expect(try IndexFile.lookup(path: plain + ".db", method: .hash, key: Array("PLAIN.example".utf8))
@@ -110,8 +107,7 @@ import Testing
         #expect(try IndexFile.readAll(path: plain + ".db", method: .hash)
                 == [IndexRecord(key: "plain.example", value: "verify")])
 
-        let terminated = directory.file("terminated")
-        try writeFile(terminated, "Terminated.Example secure\n")
+        let terminated = try directory.write("terminated", "Terminated.Example secure\n")
         try postmap.build(.hash, terminated)
         #expect(try IndexFile.lookup(path: terminated + ".db", method: .hash, key: Array("terminated.example".utf8))
                 == Array("secure".utf8))
@@ -121,14 +117,7 @@ import Testing
 
 /// `db5.3_dump -p` output lines (header and records).
 private func databaseDump(_ path: String) throws -> [String] {
-    let process = Process()
-    let output = Pipe()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/db5.3_dump")
-    process.arguments = ["-p", path]
-    process.standardOutput = output
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0)
-    return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    let result = try ExternalTool.run("/usr/bin/db5.3_dump", ["-p", path])
+    #expect(result.status == 0)
+    return result.outputText.split(separator: "\n").map(String.init)
 }

@@ -6,15 +6,15 @@ import FileSafety
 import Foundation
 import Glibc
 import HashMap
+import PostfixTestSupport
 import Testing
 
 @Suite struct ReplacementVisibilityTests {
     @Test(arguments: [IndexAccessMethod.hash, .btree])
     func openReaderSeesOldInodeUnlinked(method: IndexAccessMethod) throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TestDirectory()
         let postmap = try PostmapTool(in: directory)
-        let source = directory.file("tls_policy")
-        try writeFile(source, "a.example may\n")
+        let source = try directory.write("tls_policy", "a.example may\n")
         try postmap.build(method, source)
         let index = source + method.fileSuffix
 

@@ -5,6 +5,7 @@
 import FileSafety
 import Foundation
 import HashMap
+import PostfixTestSupport
 import Testing
 
 private struct InjectedFailure: Error {}
@@ -13,36 +14,35 @@ private struct InjectedFailure: Error {}
     let metadata = FileMetadata(mode: 0o644, uid: 0, gid: 0)
 
     @Test func commitLeavesOnlyTheTarget() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TestDirectory()
         let target = directory.file("tls_policy")
         let staged = try AtomicFile.stage(
             replacing: target, contents: Array("a.example may\n".utf8), metadataForNewFile: metadata)
         #expect(staged.targetPath == target)
         #expect(staged.temporaryPath.hasPrefix(directory.file(".tls_policy.tmp-\(getpid())-")))
-        #expect(try entries(of: directory.path)
+        #expect(try directoryEntries(directory.path)
                 == [URL(fileURLWithPath: staged.temporaryPath).lastPathComponent])
         try staged.commit()
-        #expect(try entries(of: directory.path) == ["tls_policy"])
+        #expect(try directoryEntries(directory.path) == ["tls_policy"])
         #expect(try String(contentsOfFile: target, encoding: .utf8) == "a.example may\n")
         #expect(throws: FileSafetyError.self) { try staged.commit() }
     }
 
     @Test func failingWriteLeavesNothingAndKeepsTheOldFile() throws {
-        let directory = try TemporaryDirectory()
-        let target = directory.file("tls_policy")
-        try writeFile(target, "old\n")
+        let directory = try TestDirectory()
+        let target = try directory.write("tls_policy", "old\n")
         #expect(throws: InjectedFailure.self) {
             _ = try AtomicFile.stage(replacing: target, metadataForNewFile: metadata) { _, fd in
                 _ = try fd.writeAll(Array("half-writ".utf8))
                 throw InjectedFailure()
             }
         }
-        #expect(try entries(of: directory.path) == ["tls_policy"])
+        #expect(try directoryEntries(directory.path) == ["tls_policy"])
         #expect(try String(contentsOfFile: target, encoding: .utf8) == "old\n")
     }
 
     @Test func failingIndexBuildLeavesNothingAndKeepsTheOldIndex() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TestDirectory()
         let index = directory.file("tls_policy.db")
         try IndexWriter.rebuild(
             records: [IndexRecord(key: "old.example", value: "may")], replacing: index,
@@ -55,26 +55,26 @@ private struct InjectedFailure: Error {}
                 metadataForNewFile: metadata)
         }
         #expect(error?.description == "cannot store record 2 in \(index): the key contains a NUL byte")
-        #expect(try entries(of: directory.path) == ["tls_policy.db"])
+        #expect(try directoryEntries(directory.path) == ["tls_policy.db"])
         #expect(try IndexFile.readAll(path: index, method: .hash)
                 == [IndexRecord(key: "old.example", value: "may")])
     }
 
     @Test func discardAndAbandonRemoveTheTemporaryFile() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TestDirectory()
         let index = directory.file("tls_policy.db")
         let (staged, _) = try IndexWriter.build(
             records: [IndexRecord(key: "a", value: "b")], replacing: index, method: .btree,
             expectedCount: 1, metadataForNewFile: metadata)
         #expect(FileManager.default.fileExists(atPath: staged.temporaryPath))
         staged.discard()
-        #expect(try entries(of: directory.path) == [])
+        #expect(try directoryEntries(directory.path) == [])
 
         func abandon() throws {
             _ = try AtomicFile.stage(
                 replacing: index, contents: [1, 2, 3], metadataForNewFile: metadata)
         }
         try abandon()
-        #expect(try entries(of: directory.path) == [])
+        #expect(try directoryEntries(directory.path) == [])
     }
 }

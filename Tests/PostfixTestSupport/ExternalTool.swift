@@ -44,3 +44,14 @@ public enum ExternalTool {
         try run("/usr/sbin/postconf", ["-c", configDirectory] + arguments)
     }
 }
+
+extension TestDirectory {
+    /// A configuration directory `name` holding only `mainCf` (backdated, as
+    /// every write is), for postmap and postconf runs that must not depend on
+    /// /etc/postfix/main.cf, which may not exist where the tests run.
+    @discardableResult
+    public func makeConfigDirectory(_ name: String = "postfix-config", mainCf: String = "compatibility_level = 3.6\n") throws -> String {
+        try write(name + "/main.cf", mainCf)
+        return file(name)
+    }
+}

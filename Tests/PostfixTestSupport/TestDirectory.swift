@@ -40,6 +40,15 @@ public final class TestDirectory: @unchecked Sendable {
         try write(name, Array(text.utf8), mode: mode)
     }
 
+    /// Creates the directory `name` (and its parents) with `mode`, and returns its path.
+    @discardableResult
+    public func makeDirectory(_ name: String, mode: mode_t = 0o755) throws -> String {
+        let target = file(name)
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+        chmod(target, mode)
+        return target
+    }
+
     /// Copies a directory tree (e.g. an example configuration) into this one.
     @discardableResult
     public func copyTree(_ source: String, as name: String) throws -> String {
@@ -63,6 +72,11 @@ public func backdate(_ path: String) {
 /// A file's bytes.
 public func readBytes(_ path: String) throws -> [UInt8] {
     Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+}
+
+/// The names in `directory`, sorted, to compare what a directory holds.
+public func directoryEntries(_ directory: String) throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
 }
 
 /// The repository's root directory, from this file's location.

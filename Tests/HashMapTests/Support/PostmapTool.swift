@@ -1,56 +1,21 @@
-// PostmapTool.swift: runs the real Debian /usr/sbin/postmap with a private
-// configuration directory (a minimal main.cf), since /etc/postfix/main.cf may
-// not exist where the tests run.
+// PostmapTool.swift: the real postmap's build, dump and query in HashMap's
+// terms (access methods, IndexRecord), run through ExternalTool.postmap with a
+// private configuration directory.
 
 import Foundation
 import HashMap
-
-struct PostmapResult {
-    var status: Int32
-    var output: [UInt8]
-    var errors: String
-}
+import PostfixTestSupport
 
 struct PostmapTool {
     let configDirectory: String
 
-    init(in directory: TemporaryDirectory) throws {
-        configDirectory = try directory.makeDirectory("postfix-config")
-        let mainCf = "\(configDirectory)/main.cf"
-        try writeFile(mainCf, "compatibility_level = 3.6\n")
-        // Postfix re-reads a main.cf modified within the last second, pausing
-        // 300 ms each time "to let it cool down"; backdate it so each test
-        // does not spend 1.5 s waiting.
-        try FileManager.default.setAttributes(
-            [.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: mainCf)
+    init(in directory: TestDirectory) throws {
+        configDirectory = try directory.makeConfigDirectory()
     }
 
     /// Runs postmap with `arguments` (after -c), feeding `input` on stdin.
-    /// Output goes through files so a large dump can never fill a pipe.
-    func run(_ arguments: [String], input: String? = nil) throws -> PostmapResult {
-        let scratch = FileManager.default.temporaryDirectory
-            .appendingPathComponent("postmap-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let outURL = scratch.appendingPathComponent("out")
-        let errURL = scratch.appendingPathComponent("err")
-        let inURL = scratch.appendingPathComponent("in")
-        try Data((input ?? "").utf8).write(to: inURL)
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/postmap")
-        process.arguments = ["-c", configDirectory] + arguments
-        process.standardInput = try FileHandle(forReadingFrom: inURL)
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        try process.run()
-        process.waitUntilExit()
-        return PostmapResult(
-            status: process.terminationStatus,
-            output: Array(try Data(contentsOf: outURL)),
-            errors: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+    func run(_ arguments: [String], input: String = "") throws -> ToolResult {
+        try ExternalTool.postmap(arguments, configDirectory: configDirectory, input: Array(input.utf8))
     }
 
     /// `postmap method:source`; returns its warnings.
@@ -76,8 +41,7 @@ struct PostmapTool {
     func query(_ key: String, _ method: IndexAccessMethod, _ source: String) throws -> String? {
         let result = try run(["-q", key, "\(method.rawValue):\(source)"])
         switch result.status {
-        case 0: return String(decoding: result.output, as: UTF8.self)
-            .trimmingCharacters(in: .newlines)
+        case 0: return result.outputText.trimmingCharacters(in: .newlines)
         case 1: return nil
         default: throw PostmapFailure(result: result)
         }
@@ -89,7 +53,7 @@ struct PostmapTool {
                              input: keys.joined(separator: "\n") + "\n")
         guard result.status == 0 || result.status == 1 else { throw PostmapFailure(result: result) }
         var answers: [String: String] = [:]
-        for line in String(decoding: result.output, as: UTF8.self).split(separator: "\n") {
+        for line in result.outputText.split(separator: "\n") {
             guard let tab = line.firstIndex(of: "\t") else { continue }
             answers[String(line[..<tab])] = String(line[line.index(after: tab)...])
         }
@@ -98,7 +62,7 @@ struct PostmapTool {
 }
 
 struct PostmapFailure: Error, CustomStringConvertible {
-    var result: PostmapResult
+    var result: ToolResult
     var description: String { "postmap exited \(result.status): \(result.errors)" }
 }
 
