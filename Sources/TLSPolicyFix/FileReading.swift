@@ -1,6 +1,8 @@
 // FileReading.swift: reads a whole file as bytes, with an error that names
 // the file and says why (the kind of message an admin can act on).
 
+import PostconfModel
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,5 +45,16 @@ func readFileBytes(_ path: String) throws(ConfigurationError) -> [UInt8] {
         if failure != 0 { throw .unreadable(path: path, reason: String(cString: strerror(failure))) }
         if bytes.count < capacity { return bytes }
         capacity *= 2
+    }
+}
+
+/// Reads a configuration file and parses it; a parse error keeps the file
+/// and line it names, any other failure names the file.
+func parseFile<Parsed>(_ path: String, _ parse: ([UInt8]) throws(ConfigFileError) -> Parsed) throws(ConfigurationError) -> Parsed {
+    let bytes = try readFileBytes(path)
+    do {
+        return try parse(bytes)
+    } catch {
+        throw .invalid(error)
     }
 }

@@ -124,15 +124,7 @@ struct InspectionState {
     mutating func loadMasterCf() throws(ConfigurationError) {
         let path = joinPath(configuration.directory, "master.cf")
         guard pathExists(path) else { return }
-        do {
-            masterCf = try MasterCf(path: path, bytes: try readFileBytes(path))
-        } catch let error as ConfigFileError {
-            throw .invalid(ConfigFileError(SourceLocation(path: configuration.displayPath(path), line: error.location.line), error.problem))
-        } catch let error as ConfigurationError {
-            throw error
-        } catch {
-            throw .unreadable(path: path, reason: "\(error)")
-        }
+        masterCf = try parseFile(path) { bytes throws(ConfigFileError) in try MasterCf(path: path, bytes: bytes) }
     }
 
     /// The level a parameter set gives a role: <role>_tls_security_level, or

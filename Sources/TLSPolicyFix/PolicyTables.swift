@@ -119,15 +119,9 @@ enum PolicyTables {
                     : "the table does not exist; Postfix defers mail that needs it",
                 fix: indexExists ? "restore the source, then run the tool again" : nil))
         }
-        let source: TableSource
-        do {
-            source = try TableSource(path: display, bytes: try readFileBytes(path), utf8Checks: configuration.flag("smtputf8_enable"))
-        } catch let error as ConfigFileError {
-            throw .invalid(error)
-        } catch let error as ConfigurationError {
-            throw error
-        } catch {
-            throw .unreadable(path: path, reason: "\(error)")
+        let utf8Checks = configuration.flag("smtputf8_enable")
+        let source = try parseFile(path) { bytes throws(ConfigFileError) in
+            try TableSource(path: display, bytes: bytes, utf8Checks: utf8Checks)
         }
         return .loaded(LoadedTable(
             reference: reference, path: path, text: source.text, sites: PolicySites(source: source, display: display), delivery: delivery,
@@ -141,16 +135,7 @@ enum PolicyTables {
             return .problem(Finding(.error, .missingSource, at: SourceLocation(path: display), subject: reference.description,
                                     "the table does not exist; Postfix defers mail that needs it"))
         }
-        let table: PatternTable
-        do {
-            table = try PatternTable(path: display, bytes: try readFileBytes(path))
-        } catch let error as ConfigFileError {
-            throw .invalid(error)
-        } catch let error as ConfigurationError {
-            throw error
-        } catch {
-            throw .unreadable(path: path, reason: "\(error)")
-        }
+        let table = try parseFile(path) { bytes throws(ConfigFileError) in try PatternTable(path: display, bytes: bytes) }
         let text = table.text
         let sites = table.rules.map { rule in
             let offset = endOfText(lastLine: rule.logicalLine.lastTextLine, in: text)
