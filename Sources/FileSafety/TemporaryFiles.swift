@@ -12,19 +12,24 @@ public enum TemporaryName {
         ".\(base).tmp-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
     }
 
-    /// The writer's pid when `name` is a temporary name for `base`, else nil.
-    static func writer(of name: String, for base: String) -> pid_t? {
+    /// The writer's pid when `name` is a temporary name for `base`, else
+    /// nil. With `derived`, also names with a suffix after the random part
+    /// (".lmdb", ".cdb": what postmap builds from a staged source).
+    static func writer(of name: String, for base: String, derived: Bool = false) -> pid_t? {
         let prefix = ".\(base).tmp-"
         guard name.hasPrefix(prefix) else { return nil }
         let parts = name.dropFirst(prefix.count).split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, let pid = pid_t(parts[0]), pid > 0,
-              !parts[1].isEmpty, parts[1].allSatisfy(\.isHexDigit)
-        else { return nil }
+        guard parts.count == 2, let pid = pid_t(parts[0]), pid > 0 else { return nil }
+        var random = parts[1]
+        if derived, let dot = random.firstIndex(of: "."), random[random.index(after: dot)...].allSatisfy({ $0.isLetter }) {
+            random = random[..<dot]
+        }
+        guard !random.isEmpty, random.allSatisfy(\.isHexDigit) else { return nil }
         return pid
     }
 
     /// Whether `path` names a temporary file for `target` in the same directory.
-    public static func isTemporary(_ path: String, for target: String) -> Bool {
+    static func isTemporary(_ path: String, for target: String) -> Bool {
         let (directory, name) = split(path)
         let (targetDirectory, targetName) = split(target)
         return directory == targetDirectory && writer(of: name, for: targetName) != nil
@@ -63,7 +68,7 @@ public enum AbandonedTemporaryFiles {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
             }
-            guard let pid = TemporaryName.writer(of: name, for: base), !isRunning(pid) else { continue }
+            guard let pid = TemporaryName.writer(of: name, for: base, derived: true), !isRunning(pid) else { continue }
             let path = directory == "/" ? "/" + name : directory + "/" + name
             var st = stat()
             guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }

@@ -1,0 +1,28 @@
+// swift-tools-version: 6.1
+// Fuzz/Package.swift: the libFuzzer target for the configuration parsers
+// (LogicalLines' ConfigText, TableSource, MainCf, MasterCf). A package of
+// its own so that the fuzzer and sanitizer flags never reach the main
+// build. Sources/PostconfModel is a link to the main package's sources, so
+// the parsers are built here with coverage instrumentation. Build and run:
+//
+//   cd Fuzz && swift build -c release -Xswiftc -sanitize=fuzzer,address \
+//       --scratch-path .build
+//   .build/release/ParserFuzzer -max_total_time=600 CORPUS_DIR ../Tests/Fixtures/fuzz-corpus
+//
+// `make test` replays Tests/Fixtures/fuzz-corpus through the same checks
+// (Tests/PostconfModelTests/FuzzCorpusReplayTests.swift).
+
+import PackageDescription
+
+let package = Package(
+    name: "postfix-tls-fix-fuzz",
+    targets: [
+        .target(name: "PostconfModel"),
+        .executableTarget(
+            name: "ParserFuzzer",
+            dependencies: ["PostconfModel"],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
