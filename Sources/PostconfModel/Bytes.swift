@@ -51,6 +51,8 @@ extension Collection where Element == UInt8 {
 
     /// The bytes as text for a message: valid UTF-8 as is, other bytes as \xNN.
     public var printable: String {
+        // At most 200 bytes, so that a 10 MB line is not a 10 MB message.
+        if count > 200 { return prefix(200).printable + "..." }
         // Table keys are nearly always plain ASCII: one copy, no per-byte work.
         if let plain = withContiguousStorageIfAvailable({ bytes -> String? in
             bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) ? String(decoding: bytes, as: UTF8.self) : nil

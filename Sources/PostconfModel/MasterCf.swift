@@ -41,6 +41,9 @@ public struct MasterCfService: Sendable, Equatable {
 }
 
 public struct MasterCf: Sendable {
+    /// The service types master(8) accepts.
+    static let serviceTypes: Set<String> = ["inet", "unix", "unix-dgram", "fifo", "pass"]
+
     public let path: String
     public let text: ConfigText
     public let services: [MasterCfService]
@@ -63,11 +66,21 @@ public struct MasterCf: Sendable {
     static func service(_ logical: LogicalLine, in text: ConfigText, at location: SourceLocation) throws(ConfigFileError) -> MasterCfService {
         let joined = text.joinedText(of: logical)
         let bytes = joined.bytes
-        let tokens = Tokens.split(bytes, braces: true, isSeparator: Tokens.isSpace)
-        guard tokens.count >= 8 else {
+        // master(8) splits the eight fields on blanks alone; only the
+        // command's arguments may be "{...}" groups.
+        var tokens = Array(Tokens.split(bytes, braces: false, isSeparator: Tokens.isSpace).prefix(8))
+        guard tokens.count == 8 else {
             throw ConfigFileError(location, "bad field count: a service needs 8 fields, this line has \(tokens.count)")
         }
+        tokens += Tokens.split(bytes[tokens[7].upperBound...], braces: true, isSeparator: Tokens.isSpace)
+        if let open = tokens.dropFirst(8).first(where: { !Tokens.hasBalancedBraces(bytes[$0]) }) {
+            throw ConfigFileError(location, "unbalanced '{' in \"\(bytes[open].printable)\"")
+        }
         func string(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
+        let type = string(tokens[1])
+        guard MasterCf.serviceTypes.contains(type) else {
+            throw ConfigFileError(location, "bad transport type: \(type.prefix(40)) (expected inet, unix, unix-dgram, fifo or pass)")
+        }
         let commandPath = string(tokens[7])
         var overrides: [MasterCfOverride] = []
         var optionsEnd = tokens[7].upperBound
@@ -111,7 +124,7 @@ public struct MasterCf: Sendable {
             index += 1
         }
         return MasterCfService(
-            name: string(tokens[0]), type: string(tokens[1]),
+            name: string(tokens[0]), type: type,
             command: String(commandPath.split(separator: "/").last ?? ""),
             overrides: overrides, logicalLine: logical, lineNumber: location.line ?? 0,
             optionsEnd: joined.fileOffset(optionsEnd))

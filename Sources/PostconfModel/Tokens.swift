@@ -50,6 +50,17 @@ public enum Tokens {
         return tokens
     }
 
+    /// Whether every '{' in a token is closed: an unclosed one made the
+    /// token swallow the rest of the line.
+    public static func hasBalancedBraces<Bytes: Collection>(_ token: Bytes) -> Bool where Bytes.Element == UInt8 {
+        var depth = 0
+        for byte in token {
+            if byte == UInt8(ascii: "{") { depth += 1 }
+            if byte == UInt8(ascii: "}") && depth > 0 { depth -= 1 }
+        }
+        return depth == 0
+    }
+
     /// Whether a token is a complete "{...}" group.
     public static func isBraced<Bytes: BidirectionalCollection>(_ token: Bytes) -> Bool where Bytes.Element == UInt8 {
         token.first == UInt8(ascii: "{") && token.last == UInt8(ascii: "}") && token.count >= 2

@@ -39,6 +39,7 @@ public struct Finding: Sendable, Equatable {
         case fingerprintAtRisk = "fingerprint-at-risk"
         case perSiteMust = "per-site-must"
         case perSiteIgnored = "per-site-ignored"
+        case invalidParameter = "invalid-parameter"
     }
 
     public var severity: Severity

@@ -77,6 +77,7 @@ public enum Inspector {
     public static func inspect(_ configuration: Configuration, options: FixOptions) throws(ConfigurationError) -> Inspection {
         var state = InspectionState(configuration: configuration, options: options)
         try state.loadMasterCf()
+        state.checkParametersPostfixRejects()
         for role in roles { state.inspectGlobalLevel(role: role) }
         for role in roles { state.inspectPerSite(role: role) }
         for role in roles { state.inspectServices(role: role) }
@@ -140,6 +141,27 @@ struct InspectionState {
             return (peername ? .verify : .encrypt, "\(role)_enforce_tls")
         }
         return nil
+    }
+
+    /// Values that make Postfix's SMTP/LMTP client exit at start-up (a
+    /// macro that does not expand, a level that is not one): errors, since
+    /// no fix of ours helps while they stand.
+    mutating func checkParametersPostfixRejects() {
+        for role in Inspector.roles {
+            for suffix in ["_tls_security_level", "_tls_servername", "_tls_policy_maps", "_tls_per_site", "_enforce_tls", "_tls_enforce_peername"] {
+                let name = role + suffix
+                if let error = configuration.parameters.expansion(ofParameter: name)?.error {
+                    findings.append(Finding(.error, .invalidParameter, at: mainCfLocation(name), subject: name,
+                                            "\(error); Postfix stops with \"macro processing error\""))
+                }
+            }
+            let level = configuration.value("\(role)_tls_security_level")
+            if !level.isEmpty && TLSSecurityLevel(token: level) == nil {
+                findings.append(Finding(.error, .invalidParameter, at: mainCfLocation("\(role)_tls_security_level"),
+                                        subject: "\(role)_tls_security_level",
+                                        "invalid TLS security level \"\(level.printable)\"; \(role)(8) stops with a fatal error"))
+            }
+        }
     }
 
     /// main.cf: a verifying level for every destination and no servername.
@@ -231,6 +253,12 @@ struct InspectionState {
                 hasServername = roleHasServername[role] ?? false
             }
             let ownLevel = service.override("\(role)_tls_security_level") != nil || service.override("\(role)_enforce_tls") != nil
+            let levelValue = value("\(role)_tls_security_level")
+            if ownLevel, !levelValue.isEmpty, TLSSecurityLevel(token: levelValue) == nil {
+                findings.append(Finding(.error, .invalidParameter, at: location, subject: service.id,
+                                        "invalid TLS security level \"\(levelValue.printable)\"; the service stops with a fatal error"))
+                continue
+            }
             if ownLevel, !hasServername, let level = InspectionState.level(role: role, value: value), level.level.verifiesPeerName {
                 if service.override(servernameParameter) != nil {
                     findings.append(Finding(.manual, .missingServername, at: location, subject: service.id, level: level.level,

@@ -161,7 +161,8 @@ enum PolicyTables {
                 let bodyStart = start + 7  // after "inline:"
                 let bodyEnd = bodyStart + reference.name.count
                 guard Tokens.isBraced(joined.bytes[bodyStart..<bodyEnd]) else {
-                    return .notEditable("inline: table without { } braces")
+                    return .problem(Finding(.error, .brokenEntry, at: SourceLocation(path: configuration.displayPath(file.path), line: file.text.lineNumber(of: logical)),
+                                            subject: reference.description, "inline: table without its closing '}'; Postfix cannot open it"))
                 }
                 let display = configuration.displayPath(file.path)
                 let lineNumber = file.text.lineNumber(of: logical)

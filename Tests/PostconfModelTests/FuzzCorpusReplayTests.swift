@@ -26,14 +26,12 @@ struct FuzzCorpusReplayTests {
     }
 
     /// Inputs on which the fuzzer found a property violated. They stay here
-    /// as regression fixtures; the ones still failing are known issues of
-    /// MasterCf.edit (see the README's Safety section).
+    /// as regression fixtures. They were one bug: MasterCf grouped "{...}"
+    /// in the eight service fields, which master(8) splits on blanks alone.
     @Test(arguments: files("crashers"))
     func crashersAreRegressionFixtures(_ name: String) throws {
         let bytes = try readBytes(Self.root + "/" + name)
-        withKnownIssue("MasterCf.edit on a service line that Postfix's master(8) would reject") {
-            let failures = ParserRoundTrip.failures(bytes)
-            #expect(failures.isEmpty, "\(name): \(failures)")
-        }
+        let failures = ParserRoundTrip.failures(bytes)
+        #expect(failures.isEmpty, "\(name): \(failures)")
     }
 }

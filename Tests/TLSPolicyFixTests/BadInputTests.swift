@@ -85,7 +85,7 @@ struct BadInputTests {
         BadInput(place: "master.cf", name: "o-without-value", message: "master.cf, line 2: \"-o\" without a value in service relay/unix"),
         BadInput(place: "master.cf", name: "invalid-utf8-o-without-value", message: "master.cf, line 2: \"-o\" without a value in service r"),
         BadInput(place: "master.cf", name: "o-without-equals", message: "master.cf, line 2: \"-o smtp_tls_security_level\": missing '=' after parameter name"),
-        BadInput(place: "master.cf", name: "unbalanced-brace-o", message: "master.cf, line 2: unbalanced '{' in \"-o { smtp_tls_security_level = verify\""),
+        BadInput(place: "master.cf", name: "unbalanced-brace-o", message: "master.cf, line 2: unbalanced '{' in \"{ smtp_tls_security_level = verify"),
         BadInput(place: "master.cf", name: "too-few-fields", message: "master.cf, line 2: bad field count: a service needs 8 fields, this line has 4"),
         BadInput(place: "master.cf", name: "nul-byte", message: "master.cf, line 2: NUL byte in master.cf"),
         BadInput(place: "master.cf", name: "binary-garbage", message: "master.cf, line 4: NUL byte in master.cf"),

@@ -79,3 +79,27 @@ struct MainCfFixTests {
         #expect(!check.outputText.contains("does not exist"), "\(check.outputText)")
     }
 }
+
+/// Values Postfix's client refuses at start-up are errors: no fix helps
+/// while they stand, and apply writes nothing.
+struct FatalSettingsTests {
+    @Test(arguments: [
+        ("main.cf", "smtp_tls_security_level = verfy\n", "", "invalid TLS security level \"verfy\""),
+        ("main.cf", "smtp_tls_policy_maps = ${x?{a}\n", "", "smtp_tls_policy_maps: "),
+        ("main.cf", "smtp_tls_policy_maps = inline:{ a.test=verify\n", "", "inline: table without its closing '}'"),
+        ("master.cf", "", "relay unix - - y - - smtp -o smtp_tls_security_level=bogus\n", "relay/unix: invalid TLS security level \"bogus\""),
+        ("master.cf", "", "relay unxi - - y - - smtp\n", "bad transport type: unxi"),
+    ])
+    func areErrors(file: String, mainCf: String, masterCf: String, message: String) throws {
+        let directory = try TestDirectory()
+        let config = directory.file("postfix")
+        try directory.write("postfix/main.cf", mainCf)
+        if !masterCf.isEmpty { try directory.write("postfix/master.cf", masterCf) }
+        try expectUnchanged(config) {
+            let check = try FixerBinary.run(["-c", config, "check"])
+            #expect(check.status == 2)
+            #expect((check.outputText + check.errors).contains(message), "\(check.outputText)\(check.errors)")
+            #expect(try FixerBinary.run(["-c", config, "apply"]).status == 2)
+        }
+    }
+}
