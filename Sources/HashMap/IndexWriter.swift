@@ -52,8 +52,10 @@ public enum IndexWriter {
     /// table fits in the cache most of the time goes into evicting and
     /// re-reading pages. Here hash records are inserted in the order of the
     /// bucket their key will end up in (libdb's own hash function on the
-    /// stored key), so the pages being filled are always the few most
-    /// recently used ones and a small cache is enough. The order changes
+    /// stored key), so the pages being filled and split move forward
+    /// through the file instead of jumping around it. Measured with libdb
+    /// alone on 1M records: file order, 8 MB cache 12 s; bucket order, 8 MB
+    /// cache 2.4 s (a 64 MB cache saves another 20%). The order changes
     /// nothing in the result: duplicates keep their file order (the first
     /// still wins) and lookups do not depend on insertion order.
     public static func build(
@@ -69,7 +71,7 @@ public enum IndexWriter {
             try validate(key: record.key, value: record.value, index: index, indexPath: indexPath)
             payloadBytes += record.key.count + record.value.count
         }
-        let sizing = Sizing(recordCount: recordCount, payloadBytes: payloadBytes)
+        let sizing = Sizing(recordCount: recordCount, payloadBytes: payloadBytes, method: method)
         let order = method == .hash ? bucketOrder(recordCount: recordCount, bucketBits: sizing.bucketBits, recordAt: recordAt) : nil
         var recordCountStored = 0
         var duplicates: [(index: Int, key: [UInt8])] = []
@@ -172,21 +174,24 @@ public enum IndexWriter {
     /// 16143 buckets for 84 MB); ordering by that many buckets keeps the
     /// inserts local. h_nelem is left at postmap's value: without a fill
     /// factor libdb ignores it, and with one it pre-allocates buckets that
-    /// stay half empty (measured: twice the file size, no faster). The cache
-    /// then only has to hold the pages around the insertion point and the
-    /// bucket being split: 1/16 of the records' size, between 1 and 16 MB,
-    /// built a 1M-entry table as fast as a cache holding all of it. A btree
-    /// is filled in file order and gets the larger cache it needs for that.
+    /// stay half empty (measured: 1.6 times the file size for 10-25% less
+    /// time). The cache is 1/16 of the records' size, between 1 and 16 MB:
+    /// in bucket order a larger one gains little, and memory is what a
+    /// large table is short of. A btree is filled in file order, which is
+    /// random for its pages, and keeps the cache of up to 64 MB it had.
     struct Sizing {
         var bucketBits: Int
         var cacheBytes: UInt32
 
-        init(recordCount: Int, payloadBytes: Int) {
+        init(recordCount: Int, payloadBytes: Int, method: IndexAccessMethod) {
             // Per record on a page: two NULs, two type bytes, two index slots.
             let tableBytes = payloadBytes + 8 * recordCount
             let pages = max(1, tableBytes / Int(PostmapConventions.pageSize))
             bucketBits = max(1, Int.bitWidth - pages.leadingZeroBitCount - 1)
-            cacheBytes = UInt32(min(16 << 20, max(1 << 20, tableBytes / 16)))
+            switch method {
+            case .hash: cacheBytes = UInt32(min(16 << 20, max(1 << 20, tableBytes / 16)))
+            case .btree: cacheBytes = UInt32(min(64 << 20, max(1 << 20, tableBytes)))
+            }
         }
     }
 }

@@ -29,6 +29,14 @@ public struct PhysicalLine: Sendable, Equatable {
     public var number: Int
 
     public var hasNewline: Bool { end > contentEnd }
+
+    @usableFromInline
+    init(start: Int, contentEnd: Int, end: Int, number: Int) {
+        self.start = start
+        self.contentEnd = contentEnd
+        self.end = end
+        self.number = number
+    }
 }
 
 /// What a physical line is to readllines().
@@ -55,6 +63,13 @@ public struct LogicalLine: Sendable, Equatable {
 
     /// Whether the logical line spans more than one physical line.
     public var isContinued: Bool { lastTextLine > firstLine }
+
+    @usableFromInline
+    init(firstLine: Int, lastTextLine: Int, startsWithWhitespace: Bool) {
+        self.firstLine = firstLine
+        self.lastTextLine = lastTextLine
+        self.startsWithWhitespace = startsWithWhitespace
+    }
 }
 
 /// A configuration file split into physical and logical lines, losslessly.
@@ -207,20 +222,25 @@ public struct JoinedText: Sendable {
 }
 
 /// The physical lines of a ConfigText, stored as one end offset per line.
+/// The accessors are inlinable: other modules walk a million lines with them.
 public struct PhysicalLines: RandomAccessCollection, Sendable {
-    let bytes: [UInt8]
+    @usableFromInline let bytes: [UInt8]
     /// Offset just past each line's '\n' (or the end of the file).
-    let ends: [UInt32]
+    @usableFromInline let ends: [UInt32]
 
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { ends.count }
+    init(bytes: [UInt8], ends: [UInt32]) {
+        self.bytes = bytes
+        self.ends = ends
+    }
+
+    @inlinable public var startIndex: Int { 0 }
+    @inlinable public var endIndex: Int { ends.count }
 
     /// Where line `index` ends (just past its '\n'): `self[index].end`
     /// without the rest, for searches over many lines.
-    @inline(__always)
-    public func end(of index: Int) -> Int { Int(ends[index]) }
+    @inlinable public func end(of index: Int) -> Int { Int(ends[index]) }
 
-    @inline(__always)
+    @inlinable
     public subscript(index: Int) -> PhysicalLine {
         let start = index == 0 ? 0 : Int(ends[index - 1])
         let end = Int(ends[index])
@@ -232,13 +252,18 @@ public struct PhysicalLines: RandomAccessCollection, Sendable {
 /// The logical lines of a ConfigText, stored as the index of each one's
 /// first physical line; the rest follows from the line kinds.
 public struct LogicalLines: RandomAccessCollection, Sendable {
-    let firstLines: [UInt32]
-    let kinds: [PhysicalLineKind]
+    @usableFromInline let firstLines: [UInt32]
+    @usableFromInline let kinds: [PhysicalLineKind]
 
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { firstLines.count }
+    init(firstLines: [UInt32], kinds: [PhysicalLineKind]) {
+        self.firstLines = firstLines
+        self.kinds = kinds
+    }
 
-    @inline(__always)
+    @inlinable public var startIndex: Int { 0 }
+    @inlinable public var endIndex: Int { firstLines.count }
+
+    @inlinable
     public subscript(index: Int) -> LogicalLine {
         let first = Int(firstLines[index])
         // Everything up to the next logical line belongs to this one; comment

@@ -206,24 +206,14 @@ public struct TableSource: Sendable {
     /// How many records postmap stores: one per key, ignoring case.
     public var storedRecordCount: Int { storage.firstEntries.count }
 
-    /// The entry postmap stores for the key of entry `index`: the first one
-    /// with that key (ignoring ASCII case), possibly `index` itself.
-    public func storedEntry(forKeyOf index: Int) -> Int {
-        storedEntry(forKeyOf: index, key: entry(at: index).key)
-    }
-
-    /// The same, for a caller that has the entry's key at hand already.
+    /// The entry postmap stores for the key of entry `index` (`key`, from
+    /// entry(at:)): the first one with that key, ignoring ASCII case,
+    /// possibly `index` itself.
     public func storedEntry(forKeyOf index: Int, key: ArraySlice<UInt8>) -> Int {
         guard storage.spans[index].hasRepeatedKey else { return index }
         return storage.firstEntries.find(hash: TableSource.foldedHash(key)) { candidate in
             TableSource.foldedKeysEqual(TableSource.key(of: storage.spans[candidate], in: storage.text), key)
         }!
-    }
-
-    /// The entry postmap stores under `key`, which is compared exactly with
-    /// the lower-cased entry keys (as stored in an index), or nil.
-    public func storedEntry(forStoredKey key: UnsafeRawBufferPointer) -> Int? {
-        storedEntry(forStoredKey: key) { _, _ in true }
     }
 
     /// Whether postmap stores exactly this record (a lower-cased key and its
@@ -293,8 +283,9 @@ public struct TableSource: Sendable {
             && record.value.count == value.count && record.value.withUnsafeBytes { $0.elementsEqual(value) }
     }
 
-    /// The entry stored under `key`, if `matches` accepts it; `matches` gets
-    /// the bytes the entry's offsets point into.
+    /// The entry postmap stores under `key` (compared exactly with the
+    /// lower-cased entry keys, as an index stores them), if `matches`
+    /// accepts it; `matches` gets the bytes the entry's offsets point into.
     private func storedEntry(
         forStoredKey key: UnsafeRawBufferPointer, matches: (UnsafeRawBufferPointer, EntrySpan) -> Bool
     ) -> Int? {

@@ -40,6 +40,7 @@ public struct Finding: Sendable, Equatable {
         case perSiteMust = "per-site-must"
         case perSiteIgnored = "per-site-ignored"
         case invalidParameter = "invalid-parameter"
+        case interruptedApply = "interrupted-apply"
     }
 
     public var severity: Severity

@@ -119,7 +119,7 @@ public enum Fixer {
                 throw .refused(path: rebuild.displayIndexPath, reason: "the existing index is not a readable \(method.rawValue) database (\(error)); move it away if it is not needed, then run apply again")
             }
         }
-        for path in targets.map(\.path) + [journal.path] {
+        for path in targets.map(\.path) + targets.compactMap(\.sourcePath) + [journal.path] {
             report.removedTemporaryFiles += (try? AbandonedTemporaryFiles.remove(beside: path)) ?? []
         }
 

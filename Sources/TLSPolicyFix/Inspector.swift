@@ -78,6 +78,7 @@ public enum Inspector {
         var state = InspectionState(configuration: configuration, options: options)
         try state.loadMasterCf()
         state.checkParametersPostfixRejects()
+        state.checkInterruptedApply()
         for role in roles { state.inspectGlobalLevel(role: role) }
         for role in roles { state.inspectPerSite(role: role) }
         for role in roles { state.inspectServices(role: role) }
@@ -162,6 +163,16 @@ struct InspectionState {
                                         "invalid TLS security level \"\(level.printable)\"; \(role)(8) stops with a fatal error"))
             }
         }
+    }
+
+    /// A journal left by an apply that was killed after its commit point:
+    /// some of its files may not be in place yet; the next apply finishes it.
+    mutating func checkInterruptedApply() {
+        let journal = joinPath(configuration.directory, Fixer.journalName)
+        guard pathExists(journal) else { return }
+        findings.append(Finding(.fixable, .interruptedApply, at: SourceLocation(path: configuration.displayPath(journal)),
+                                "an earlier apply was interrupted while it renamed its files into place",
+                                fix: "run apply: it completes the interrupted one first"))
     }
 
     /// main.cf: a verifying level for every destination and no servername.

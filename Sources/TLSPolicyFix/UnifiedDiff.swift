@@ -156,6 +156,14 @@ public enum UnifiedDiff {
             let start = firstLine < text.lines.count ? text.lines[firstLine].start : text.bytes.count
             let end = lastLine >= firstLine ? text.lines[lastLine].end : start
             var block = Block(oldLines: firstLine..<(lastLine + 1), region: start..<end, edits: index..<next, newLineCount: 0)
+            // The usual edit, text inserted within a line, keeps the lines
+            // as they are: no need to count them.
+            if !block.oldLines.isEmpty,
+                edits[block.edits].allSatisfy({ $0.range.isEmpty && !$0.replacement.contains(0x0A) })
+            {
+                block.newLineCount = block.oldLines.count
+                return (block, next)
+            }
             var newlines = 0
             var lastByte: UInt8?
             forEachNewPiece(of: block) { bytes, range in
@@ -193,15 +201,16 @@ public enum UnifiedDiff {
         /// answer is nearly always a line or two away.
         func lineIndex(containing offset: Int, from hint: Int = 0) -> Int {
             let lines = text.lines
-            var low = min(hint, lines.count)
+            let count = lines.count
+            var low = min(hint, count)
             var step = 1
             var high = low
-            while high < lines.count && lines.end(of: high) <= offset {
+            while high < count && lines.end(of: high) <= offset {
                 low = high + 1
                 high += step
                 step *= 2
             }
-            high = min(high, lines.count)
+            high = min(high, count)
             while low < high {
                 let mid = (low + high) / 2
                 if lines.end(of: mid) <= offset { low = mid + 1 } else { high = mid }

@@ -69,6 +69,11 @@ import Glibc
             let inCommit = after.entries[".postfix-tls-fix.journal"] != nil
             let place = "point \(killAt) (\(points[killAt - 1]))"
             if inCommit {
+                if outcomes.inCommit == 0 {
+                    // check tells the admin what apply will do about it.
+                    let check = try FixerBinary.run(["-c", config] + Self.version + ["check"])
+                    #expect(check.status == 1 && check.outputText.contains("an earlier apply was interrupted"), "\(check.outputText)")
+                }
                 outcomes.inCommit += 1
                 // The journal exists from its own rename, two points before
                 // the one that marks the commit point.
