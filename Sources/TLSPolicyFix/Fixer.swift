@@ -93,7 +93,7 @@ public enum Fixer {
         var report = ApplyReport(inspection: inspection)
         report.completedFromInterruptedApply = recovery.completed
         report.abandonedFromInterruptedApply = recovery.abandoned
-        let errors = inspection.findings.filter { $0.severity == .error }
+        let errors = inspection.findings { $0 == .error }
         if !errors.isEmpty { throw .refusedBecauseOfErrors(errors) }
         if inspection.plan.addsServername {
             guard let version = options.postfixVersion else {

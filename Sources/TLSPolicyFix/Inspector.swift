@@ -43,13 +43,26 @@ public struct FixOptions: Sendable {
 
 /// What inspecting a configuration found and what would fix it.
 public struct Inspection: Sendable {
-    public var findings: [Finding] = []
+    /// The findings, except those of source entries that need servername.
+    var otherFindings: [Finding] = []
+    /// Those of source entries that need servername, compact (they can be
+    /// most of a large table).
+    var entryFixes = EntryFixFindings()
     public var plan = FixPlan()
+
+    /// Everything found, in the order found.
+    public var findings: [Finding] { findings { _ in true } }
+
+    /// The findings of the severities `include` accepts, in the order found;
+    /// the entries' fixable ones are only made when `include` takes fixable.
+    public func findings(_ include: (Finding.Severity) -> Bool) -> [Finding] {
+        entryFixes.merged(into: otherFindings, include)
+    }
 
     /// check/diff exit status: 2 on errors, 1 while anything needs fixing
     /// (by the tool or by hand), 0 when nothing does.
     public var exitStatus: Int32 {
-        let worst = findings.map(\.severity).max() ?? .note
+        let worst = max(otherFindings.map(\.severity).max() ?? .note, entryFixes.isEmpty ? .note : .fixable)
         switch worst {
         case .error: return 2
         case .fixable, .manual: return 1
@@ -93,6 +106,7 @@ struct InspectionState {
     let options: FixOptions
     var masterCf: MasterCf?
     var findings: [Finding] = []
+    var entryFixes = EntryFixFindings()
     /// Edits per file path, and what each file is.
     var edits: [String: [ByteEdit]] = [:]
     var texts: [String: (display: String, text: ConfigText)] = [:]
@@ -382,12 +396,13 @@ struct InspectionState {
             ($0, "\($0.rawValue) without servername (Postfix sends no SNI)")
         })
         let appendFix = "append servername=\(options.servername)"
+        var entryFixTable: Int?
         // Room for a finding and an edit per site up front: growing by
         // doubling would copy (and touch) the large arrays of a large table
         // over and over; memory reserved and never used costs nothing.
         var tableEdits: [ByteEdit] = []
         tableEdits.reserveCapacity(sites.count)
-        findings.reserveCapacity(findings.count + sites.count)
+        entryFixes.reserveCapacity(sites.count)
         var changed = false
         for index in sites.indices {
             let view = sites.view(index)
@@ -419,13 +434,28 @@ struct InspectionState {
                 continue
             }
             guard level.verifiesPeerName || level == .fingerprint else { continue }
-            findings.append(Finding(.fixable, .missingServername, at: sites.location(of: view), subject: sites.key(of: view), level: level,
-                                    missingMessages[level]!, fix: appendFix))
+            var compact = false
+            if let key = sites.keyInSource(of: view) {
+                let tableNumber = entryFixTable ?? entryFixes.addTable(EntryFixFindings.Table(
+                    display: key.display, text: table.text, messages: missingMessages, fix: appendFix))
+                entryFixTable = tableNumber
+                compact = entryFixes.add(table: tableNumber, keyRange: key.range, line: key.line, level: level, position: findings.count)
+            }
+            if !compact {
+                findings.append(Finding(.fixable, .missingServername, at: sites.location(of: view), subject: sites.key(of: view), level: level,
+                                        missingMessages[level]!, fix: appendFix))
+            }
             tableEdits.append(sites.edit(of: view, adding: attribute, spacedAttribute: spacedAttribute))
             changed = true
         }
         if changed {
-            edits[table.path, default: []] += tableEdits
+            // The table's edits as they are: appending them to an empty
+            // array would copy them (a million edits are 24 MB).
+            if edits[table.path] == nil {
+                edits[table.path] = tableEdits
+            } else {
+                edits[table.path]! += tableEdits
+            }
             texts[table.path] = (configuration.displayPath(table.path), table.text)
             addsServername = true
             if table.delivery == .readAtStart { reloadNeeded = true }
@@ -452,7 +482,8 @@ struct InspectionState {
 
     func finish() -> Inspection {
         var inspection = Inspection()
-        inspection.findings = findings
+        inspection.otherFindings = findings
+        inspection.entryFixes = entryFixes
         // Files in a stable order: main.cf, master.cf, then tables as found.
         let order = [configuration.mainCf.path, masterCf?.path].compactMap { $0 }
         let paths = edits.keys.sorted { a, b in

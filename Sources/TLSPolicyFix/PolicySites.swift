@@ -120,6 +120,17 @@ struct PolicySites: RandomAccessCollection {
         }
     }
 
+    /// For a source's site: where its key is in the file (the key is on
+    /// the entry's first line, continued or not), its line and the path to
+    /// show; nil for other sites.
+    func keyInSource(of site: View) -> (range: Range<Int>, line: Int, display: String)? {
+        guard case .source(let source) = storage, let entry = site.entry else { return nil }
+        // A continued entry's slices index its joined text, which starts
+        // with the whole of its first line.
+        let offset = entry.logicalLine.isContinued ? source.text.lines[entry.logicalLine.firstLine].start : 0
+        return (entry.key.startIndex + offset..<entry.key.endIndex + offset, entry.lineNumber, source.display)
+    }
+
     func location(at index: Int) -> SourceLocation {
         location(of: view(index))
     }

@@ -70,7 +70,7 @@ struct ApplyCommand: ParsableCommand {
         for path in report.abandonedFromInterruptedApply {
             output.error("\(path) changed after an earlier apply was interrupted; that apply's version of it was dropped")
         }
-        output.findings(inspection.findings.filter { $0.severity == .manual || $0.severity == .note }, split: true)
+        output.findings(inspection.findings { $0 == .manual || $0 == .note }, split: true)
         if inspection.plan.isEmpty {
             output.line("nothing to do")
             return 0

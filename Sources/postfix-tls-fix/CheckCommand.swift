@@ -29,8 +29,9 @@ struct CheckCommand: ParsableCommand {
             ).encoded())
             return inspection.exitStatus
         }
-        output.findings(inspection.findings, split: false)
-        let fixable = inspection.findings.filter { $0.severity == .fixable }.count
+        let findings = inspection.findings
+        output.findings(findings, split: false)
+        let fixable = findings.filter { $0.severity == .fixable }.count
         if inspection.exitStatus == 0 {
             output.line("nothing to fix")
         } else if fixable > 0 {

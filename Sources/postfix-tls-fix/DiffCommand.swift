@@ -30,7 +30,7 @@ struct DiffCommand: ParsableCommand {
             ).encoded())
             return inspection.exitStatus
         }
-        output.findings(inspection.findings.filter { $0.severity >= .manual }, split: true)
+        output.findings(inspection.findings { $0 >= .manual }, split: true)
         output.plan(inspection.plan, rebuildVerb: "would rebuild")
         if inspection.plan.reloadNeeded {
             output.line("then: postfix reload (Postfix reads main.cf, master.cf and tables without an index only when it starts or reloads)")
