@@ -35,6 +35,16 @@ public struct IndexRebuild: Sendable {
     public var displayIndexPath: String
     /// nativeIndex or postmapIndex: who builds the index.
     public var delivery: TableDelivery
+
+    /// The index's type as Postfix names it ("hash", "lmdb", ...): the
+    /// table's own type, or what Postfix 3.11 redirects it to.
+    public var indexType: String {
+        switch delivery {
+        case .nativeIndex(let method): return method.rawValue
+        case .postmapIndex(let type, _): return type
+        case .readAtStart: return reference.type
+        }
+    }
     public var reason: Reason
     /// Whether SMTPUTF8 checks apply when reading the source (as in postmap).
     public var utf8Checks: Bool

@@ -77,7 +77,7 @@ struct Output {
             }
         }
         for rebuild in plan.rebuilds {
-            line("\(rebuildVerb) \(rebuild.displayIndexPath) (\(rebuild.reference.type): index, \(rebuild.reason.rawValue))")
+            line("\(rebuildVerb) \(rebuild.displayIndexPath) (\(rebuild.indexType): index, \(rebuild.reason.rawValue))")
         }
     }
 }

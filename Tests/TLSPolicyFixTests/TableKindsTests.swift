@@ -162,6 +162,7 @@ struct TableKindsTests {
         #expect(result.status == 0, "\(result.errors)")
         #expect(try query("gmail.test", "lmdb:\(config)/policy").outputText == "verify servername=hostname\n")
         #expect(!FileManager.default.fileExists(atPath: config + "/policy.db"))
+        #expect(result.outputText.contains("rebuilt policy.lmdb (lmdb: index, source changed)"), "\(result.outputText)")
         // Before 3.11 the setting means nothing and hash: is Berkeley DB.
         try directory.write("postfix/policy", Self.source)
         #expect(try FixerBinary.run(["-c", config, "--postfix-version", "3.7.11", "apply"]).status == 0)
