@@ -226,26 +226,12 @@ enum PolicyTables {
                 throw .unreadable(path: configuration.displayPath(indexPath), reason: "\(error)")
             }
         }
-        let expected = source.storedRecords()
-        let actual: [[UInt8]: [UInt8]]
-        switch table.delivery {
-        case .nativeIndex:
-            return nil  // compared above
-        case .postmapIndex(let type, _):
-            do {
-                if type == "cdb" {
-                    // cdb cannot be listed (postmap -s); look every key up instead.
-                    let keys: [UInt8] = expected.keys.flatMap { key -> [UInt8] in key + [0x0A] }
-                    actual = PostmapCommand.records(try PostmapCommand.run(["-q", "-", "\(type):\(table.path)"], configDirectory: configuration.directory, input: keys))
-                } else {
-                    actual = PostmapCommand.records(try PostmapCommand.run(["-s", "\(type):\(table.path)"], configDirectory: configuration.directory))
-                }
-            } catch {
-                throw .unreadable(path: configuration.displayPath(indexPath), reason: "\(error)")
-            }
-        case .readAtStart:
-            return nil
+        guard case .postmapIndex(let type, _) = table.delivery else { return nil }  // native: compared above
+        do {
+            let current = try PostmapCommand.indexHolds(source.storedRecords(), type: type, path: table.path, configDirectory: configuration.directory)
+            return current ? nil : .stale
+        } catch {
+            throw .unreadable(path: configuration.displayPath(indexPath), reason: "\(error)")
         }
-        return actual == expected ? nil : .stale
     }
 }

@@ -50,6 +50,21 @@ enum PostmapCommand {
         return Array(output)
     }
 
+    /// Whether the postmap-built index of the source at `path` holds exactly
+    /// `expected`. `postmap -s` lists it; cdb cannot be listed, so there each
+    /// expected key is looked up (`postmap -q -`), which cannot see records
+    /// the source does not have.
+    static func indexHolds(_ expected: [[UInt8]: [UInt8]], type: String, path: String, configDirectory: String) throws(Failure) -> Bool {
+        let output: [UInt8]
+        if type == "cdb" {
+            let keys: [UInt8] = expected.keys.flatMap { key -> [UInt8] in key + [0x0A] }
+            output = try run(["-q", "-", "\(type):\(path)"], configDirectory: configDirectory, input: keys)
+        } else {
+            output = try run(["-s", "\(type):\(path)"], configDirectory: configDirectory)
+        }
+        return records(output) == expected
+    }
+
     /// "key<TAB>value" lines (postmap -s, postmap -q -) as records.
     static func records(_ output: [UInt8]) -> [[UInt8]: [UInt8]] {
         var records: [[UInt8]: [UInt8]] = [:]

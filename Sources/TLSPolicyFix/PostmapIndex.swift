@@ -28,14 +28,7 @@ enum PostmapIndex {
                 let built = source.temporaryPath + suffix
                 defer { unlink(built) }
                 _ = try PostmapCommand.run(["\(type):\(source.temporaryPath)"], configDirectory: configDirectory)
-                let listed: [[UInt8]: [UInt8]]
-                if type == "cdb" {
-                    let keys: [UInt8] = expected.keys.flatMap { key -> [UInt8] in key + [0x0A] }
-                    listed = PostmapCommand.records(try PostmapCommand.run(["-q", "-", "\(type):\(source.temporaryPath)"], configDirectory: configDirectory, input: keys))
-                } else {
-                    listed = PostmapCommand.records(try PostmapCommand.run(["-s", "\(type):\(source.temporaryPath)"], configDirectory: configDirectory))
-                }
-                guard listed == expected else {
+                guard try PostmapCommand.indexHolds(expected, type: type, path: source.temporaryPath, configDirectory: configDirectory) else {
                     throw PostmapCommand.Failure(description: "the new index does not read back as its source")
                 }
                 guard rename(built, tempPath) == 0 else {

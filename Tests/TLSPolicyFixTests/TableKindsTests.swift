@@ -57,6 +57,17 @@ struct TableKindsTests {
         #expect(result.outputText.contains("postfix reload") == (type == "texthash"))
         let again = try FixerBinary.run(["-c", config, "check"])
         #expect(again.status == 0, "\(again.outputText)")
+
+        // A value edited by hand without postmap: the index is stale.
+        guard type != "texthash" else { return }
+        try directory.write("postfix/policy", Self.fixed.map { $0 } + Array("extra.test may\n".utf8))
+        try directory.write("postfix/policy", String(decoding: try readBytes(config + "/policy"), as: UTF8.self)
+            .replacingOccurrences(of: "dane-only", with: "dane"))
+        let stale = try FixerBinary.run(["-c", config, "check"])
+        #expect(stale.status == 1)
+        #expect(stale.outputText.contains("the index differs from its source"), "\(stale.outputText)")
+        #expect(try FixerBinary.run(["-c", config, "apply"]).status == 0)
+        #expect(try query("dane.test", "\(type):\(config)/policy").outputText == "dane\n")
     }
 
     /// Matching is case-insensitive unless a rule's flags say otherwise.
