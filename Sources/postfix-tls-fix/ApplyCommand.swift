@@ -57,7 +57,7 @@ struct ApplyCommand: ParsableCommand {
                 directory: options.directory, root: options.root, options: fixOptions,
                 writeOptions: WriteOptions(backupSuffix: backup, allowedOutside: allowPath))
         } catch {
-            Command.fail(error, command: "apply", options: options, fixOptions: fixOptions, output: output)
+            try Command.fail(error, command: "apply", options: options, fixOptions: fixOptions, output: output)
         }
         let inspection = report.inspection
         if options.json {
@@ -94,7 +94,7 @@ struct ApplyCommand: ParsableCommand {
             case .notRunning: output.line("Postfix (\(options.location.directory)) is not running; it reads the changes when it starts")
             }
         } catch {
-            Command.fail(error, command: "apply", options: options, fixOptions: fixOptions, output: output)
+            try Command.fail(error, command: "apply", options: options, fixOptions: fixOptions, output: output)
         }
         return 0
     }

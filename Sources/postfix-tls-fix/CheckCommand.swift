@@ -21,7 +21,7 @@ struct CheckCommand: ParsableCommand {
     func run(_ options: GlobalOptions) throws -> Int32 {
         let output = Output(options)
         let fixOptions = options.fixOptions()
-        let inspection = Command.inspect(options, fixOptions, command: "check", output: output)
+        let inspection = try Command.inspect(options, fixOptions, command: "check", output: output)
         if options.json {
             output.json(JSONReport(
                 command: "check", location: options.location, postfixVersion: fixOptions.postfixVersion,

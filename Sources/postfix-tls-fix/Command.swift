@@ -7,7 +7,7 @@ import TLSPolicyFix
 enum Command {
     /// Loads and inspects the configuration. An error that stops everything
     /// is reported (as text or JSON) and becomes exit status 2.
-    static func inspect(_ options: GlobalOptions, _ fixOptions: FixOptions, command: String, output: Output) -> Inspection {
+    static func inspect(_ options: GlobalOptions, _ fixOptions: FixOptions, command: String, output: Output) throws -> Inspection {
         do throws(ConfigurationError) {
             let configuration = try Configuration.load(directory: options.directory, root: options.root)
             let inspection = try Inspector.inspect(configuration, options: fixOptions)
@@ -16,16 +16,16 @@ enum Command {
             }
             return inspection
         } catch {
-            fail(error, command: command, options: options, fixOptions: fixOptions, output: output)
+            try fail(error, command: command, options: options, fixOptions: fixOptions, output: output)
         }
     }
 
-    /// Reports an error that stopped `command` and exits with status 2. In
+    /// Reports an error that stopped `command`; throws exit status 2. In
     /// JSON mode standard output still carries a report (with `error` set),
     /// so that a configuration manager always has a document to read.
     static func fail(
         _ error: ConfigurationError, command: String, options: GlobalOptions, fixOptions: FixOptions, output: Output
-    ) -> Never {
+    ) throws -> Never {
         if case .refusedBecauseOfErrors(let findings) = error {
             output.findings(findings, split: true)
         }
@@ -35,14 +35,15 @@ enum Command {
                 command: command, location: options.location, postfixVersion: fixOptions.postfixVersion, error: error
             ).encoded())
         }
-        PostfixTLSFix.exit(withError: ExitCode(2))
+        throw ExitCode(2)
     }
 
     /// Runs `body` for the configuration directory and, with
     /// --all-instances, for every directory its multi_instance_directories
     /// names (postmulti's secondary instances), each as its own
     /// configuration. Text output gets a header per instance; JSON output
-    /// becomes an array of reports. Exits with the worst status.
+    /// becomes an array of reports (a failed instance's report carries its
+    /// error). Exits with the worst status.
     static func forEachInstance(_ options: GlobalOptions, command: String, _ body: (GlobalOptions) throws -> Int32) throws -> Never {
         guard options.allInstances else { throw ExitCode(try body(options)) }
         let output = Output(options)
@@ -51,7 +52,7 @@ enum Command {
         do {
             primary = try Configuration.load(directory: options.directory, root: options.root)
         } catch {
-            fail(error, command: command, options: options, fixOptions: fixOptions, output: output)
+            try fail(error, command: command, options: options, fixOptions: fixOptions, output: output)
         }
         var directories = [options.directory]
         for directory in primary.instanceDirectories where !directories.contains(directory) {
@@ -69,7 +70,12 @@ enum Command {
             } else if !options.quiet {
                 output.line("==> instance \(directory)")
             }
-            worst = max(worst, try body(instance))
+            // An instance that fails is reported and the others still run.
+            do {
+                worst = max(worst, try body(instance))
+            } catch let code as ExitCode {
+                worst = max(worst, code.rawValue)
+            }
         }
         if options.json { Output.write(Array("]\n".utf8), to: 1) }
         throw ExitCode(worst)

@@ -22,7 +22,7 @@ struct DiffCommand: ParsableCommand {
     func run(_ options: GlobalOptions) throws -> Int32 {
         let output = Output(options)
         let fixOptions = options.fixOptions()
-        let inspection = Command.inspect(options, fixOptions, command: "diff", output: output)
+        let inspection = try Command.inspect(options, fixOptions, command: "diff", output: output)
         if options.json {
             output.json(JSONReport(
                 command: "diff", location: options.location, postfixVersion: fixOptions.postfixVersion,

@@ -45,4 +45,15 @@ struct InstancesTests {
         #expect(result.status == 0, "\(result.errors)")
         #expect(result.outputText.contains("Postfix (\(directory.file("out-a"))) is not running; it reads the changes when it starts"))
     }
+
+    @Test func aBrokenInstanceIsReportedAndTheOthersStillRun() throws {
+        try directory.write("out-a/main.cf", "no equals sign here\n")
+        let json = try FixerBinary.run(["-c", directory.file("primary"), "apply", "--all-instances", "--format", "json"])
+        #expect(json.status == 2)
+        let reports = try JSONSerialization.jsonObject(with: Data(json.output)) as? [[String: Any]]
+        #expect(reports?.count == 3)
+        #expect(reports?.map { $0["error"] is NSNull } == [true, false, true])
+        #expect(json.errors.contains("main.cf, line 1: missing '=' after attribute name"))
+        #expect(try readBytes(directory.file("primary/policy")) == Array("primary.test verify servername=hostname\n".utf8))
+    }
 }
