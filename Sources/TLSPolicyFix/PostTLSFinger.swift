@@ -136,8 +136,7 @@ public struct PostTLSFingerRun: Sendable {
 
     /// posttls-finger where Postfix installs it.
     public static func findExecutable() -> String? {
-        ["/usr/sbin/posttls-finger", "/usr/local/sbin/posttls-finger", "/usr/libexec/postfix/posttls-finger"]
-            .first { FileManager.default.isExecutableFile(atPath: $0) }
+        PostfixProgram.path(of: "posttls-finger")
     }
 
     /// The arguments: no SMTP chat logging, the certificate summary and
@@ -154,20 +153,9 @@ public struct PostTLSFingerRun: Sendable {
 
     /// Runs posttls-finger once; throws only when it cannot be started.
     public func handshake(sni: String?) throws -> TLSHandshake {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments(sni: sni)
-        var environment = ProcessInfo.processInfo.environment
-        environment["MAIL_CONFIG"] = configDirectory
-        process.environment = environment
-        // posttls-finger logs to standard error; one pipe keeps the order.
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return TLSHandshake(sni: sni, output: String(decoding: data, as: UTF8.self))
+        // posttls-finger logs to standard error; one stream keeps the order.
+        let result = try PostfixProgram.run(executable, arguments(sni: sni),
+                                            environment: ["MAIL_CONFIG": configDirectory], mergeErrors: true)
+        return TLSHandshake(sni: sni, output: String(decoding: result.output, as: UTF8.self))
     }
 }

@@ -3,51 +3,18 @@
 // redirects it). postmap exits 0 even when it skipped lines, so any output
 // on stderr counts as failure.
 
-import Foundation
-
 enum PostmapCommand {
-    static let candidates = ["/usr/sbin/postmap", "/usr/local/sbin/postmap"]
-
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
+    typealias Failure = PostfixProgram.Failure
 
     /// Runs postmap with `-c configDirectory` and `arguments`; returns stdout.
+    /// Exit status 1 is `postmap -q`'s "not found", not a failure.
     static func run(_ arguments: [String], configDirectory: String, input: [UInt8] = []) throws(Failure) -> [UInt8] {
-        guard let postmap = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw Failure(description: "postmap not found in /usr/sbin or /usr/local/sbin")
+        let result = try PostfixProgram.run("postmap", ["-c", configDirectory] + arguments, input: input)
+        if (result.status != 0 && result.status != 1) || !result.errorText.isEmpty {
+            throw Failure(description: "postmap \(arguments.joined(separator: " ")): "
+                + (result.errorText.isEmpty ? "exit status \(result.status)" : result.errorText))
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: postmap)
-        process.arguments = ["-c", configDirectory] + arguments
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        do {
-            try process.run()
-        } catch {
-            throw Failure(description: "cannot run \(postmap): \(error.localizedDescription)")
-        }
-        // Feed stdin and drain stdout/stderr concurrently so no pipe fills up.
-        let writer = Thread {
-            stdin.fileHandleForWriting.write(Data(input))
-            try? stdin.fileHandleForWriting.close()
-        }
-        writer.start()
-        let errorData = LockedData()
-        let errorReader = Thread { errorData.set(stderr.fileHandleForReading.readDataToEndOfFile()) }
-        errorReader.start()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while !errorData.isSet { usleep(1000) }
-        let errors = String(decoding: errorData.value, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        if process.terminationStatus != 0 && process.terminationStatus != 1 || !errors.isEmpty {
-            throw Failure(description: "postmap \(arguments.joined(separator: " ")): " + (errors.isEmpty ? "exit status \(process.terminationStatus)" : errors))
-        }
-        return Array(output)
+        return result.output
     }
 
     /// Whether the postmap-built index of the source at `path` holds exactly
@@ -74,13 +41,4 @@ enum PostmapCommand {
         }
         return records
     }
-}
-
-/// Data handed from a reader thread to the caller.
-private final class LockedData: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data: Data?
-    func set(_ value: Data) { lock.lock(); data = value; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return data != nil }
-    var value: Data { lock.lock(); defer { lock.unlock() }; return data ?? Data() }
 }
