@@ -8,7 +8,8 @@
 // consumer can index without guarding. Keys are sorted, so the output of two
 // runs compares byte for byte.
 
-import Foundation
+import FoundationEssentials
+import Glibc
 import PostconfModel
 
 public struct JSONReport: Encodable, Sendable {

@@ -13,7 +13,7 @@
 //   Destination address lookup failed: REASON       (DNS)
 //   fatal: ... / warning: ...
 
-import Foundation
+import Glibc
 
 /// What one posttls-finger run saw.
 public struct TLSHandshake: Sendable, Equatable {
@@ -59,23 +59,23 @@ public struct TLSHandshake: Sendable, Equatable {
                 warnings.append(String(line.dropFirst("warning: ".count)))
             } else if line.hasPrefix("Failed to establish session to ") || line.hasPrefix("Destination address lookup failed: ") {
                 attemptFailures.append(line)
-            } else if let range = line.range(of: "certificate verification failed for "),
+            } else if let range = line.firstRange(of: "certificate verification failed for "),
                 line.hasPrefix("certificate") || line.hasPrefix("server certificate")
             {
                 let rest = line[range.upperBound...]
-                verificationFailure = rest.range(of: ": ").map { String(rest[$0.upperBound...]) } ?? String(rest)
-            } else if let range = line.range(of: " TLS connection established to ") {
+                verificationFailure = rest.firstRange(of: ": ").map { String(rest[$0.upperBound...]) } ?? String(rest)
+            } else if let range = line.firstRange(of: " TLS connection established to ") {
                 trust = String(line[..<range.lowerBound])
                 let rest = line[range.upperBound...]
-                if let colon = rest.range(of: ": ") {
+                if let colon = rest.firstRange(of: ": ") {
                     server = String(rest[..<colon.lowerBound])
                     details = String(rest[colon.upperBound...])
                 } else {
                     server = String(rest)
                 }
-            } else if let range = line.range(of: ": matched peername: ") {
+            } else if let range = line.firstRange(of: ": matched peername: ") {
                 matchedName = String(line[range.upperBound...])
-            } else if let range = line.range(of: ": subject_CN=") {
+            } else if let range = line.firstRange(of: ": subject_CN=") {
                 let fields = String(line[range.upperBound...])
                 subjectCN = Self.field(fields, from: "", to: ", issuer_CN=")
                 issuerCN = Self.field(fields, from: ", issuer_CN=", to: ", fingerprint=")
@@ -93,10 +93,10 @@ public struct TLSHandshake: Sendable, Equatable {
         if start.isEmpty {
             afterStart = text[...]
         } else {
-            guard let range = text.range(of: start) else { return nil }
+            guard let range = text.firstRange(of: start) else { return nil }
             afterStart = text[range.upperBound...]
         }
-        guard let endRange = afterStart.range(of: end) else { return String(afterStart) }
+        guard let endRange = afterStart.firstRange(of: end) else { return String(afterStart) }
         return String(afterStart[..<endRange.lowerBound])
     }
 }

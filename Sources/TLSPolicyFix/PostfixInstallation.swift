@@ -1,7 +1,7 @@
 // PostfixInstallation.swift: facts about the installed Postfix that the tool
 // asks Postfix itself for (its version), rather than guessing.
 
-import Foundation
+import Glibc
 import PostconfModel
 
 public enum PostfixInstallation {
@@ -14,7 +14,7 @@ public enum PostfixInstallation {
         } catch {
             throw .postfixVersionUnknown(reason: error.description)
         }
-        let text = String(decoding: result.output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = PostfixProgram.Result.trimmed(result.output)
         guard result.status == 0, let version = PostfixVersion(text) else {
             throw .postfixVersionUnknown(reason: "postconf -d -h mail_version printed \"\(text)\" and exited \(result.status)")
         }

@@ -5,7 +5,8 @@
 // block), and waited for with waitpid. Foundation's Process waits in a run
 // loop that polls in 50-100 ms steps, which every run of the tool paid.
 
-import Foundation
+import FoundationEssentials
+import Glibc
 
 enum PostfixProgram {
     /// Where Postfix installs its programs (Debian's postfix package, a
@@ -23,8 +24,12 @@ enum PostfixProgram {
         /// Standard error (empty when merged into `output`).
         var errors: [UInt8]
 
-        var errorText: String {
-            String(decoding: errors, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        var errorText: String { Self.trimmed(errors) }
+
+        /// Program output as text, without the white space around it.
+        static func trimmed(_ bytes: [UInt8]) -> String {
+            let text = String(decoding: bytes, as: UTF8.self)
+            return String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
         }
     }
 

@@ -5,7 +5,7 @@
 // source, and only then ready to be renamed into place.
 
 import FileSafety
-import Foundation
+import Glibc
 import HashMap
 import PostconfModel
 

@@ -2,7 +2,8 @@
 // subcommand's name.
 
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import PostconfModel
 import TLSPolicyFix
 

@@ -4,7 +4,7 @@
 // a terminal (or --color always), and --quiet keeps only what a person must
 // act on.
 
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
