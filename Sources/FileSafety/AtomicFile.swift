@@ -27,42 +27,30 @@ public enum AtomicFile {
         metadataForNewFile: FileMetadata?,
         write: (_ tempPath: String, _ fd: FileDescriptor) throws -> Void
     ) throws -> StagedFile {
-        let resolved = try resolveSymlinks(targetPath)
-        let metadata = try existingMetadata(of: resolved) ?? metadataForNewFile
-        guard let metadata else {
-            throw FileSafetyError.metadataRequiredForNewFile(path: resolved)
-        }
-        return try stage(at: resolved, metadata: metadata, write: write)
+        try stage(begin(replacing: targetPath, metadataForNewFile: metadataForNewFile), write: write)
     }
 
-    /// Stages a new file beside the already resolved `resolved`, giving it
-    /// exactly `metadata`.
+    /// Writes `file` through `write` and finishes it.
     private static func stage(
-        at resolved: String, metadata: FileMetadata,
-        write: (_ tempPath: String, _ fd: FileDescriptor) throws -> Void
+        _ file: FileBeingStaged, write: (_ tempPath: String, _ fd: FileDescriptor) throws -> Void
     ) throws -> StagedFile {
-        let (tempPath, fd) = try createTemporaryFile(beside: resolved)
-        FaultInjection.point("stage: temporary file created")
-        let identity: FileIdentity
         do {
-            do {
-                try write(tempPath, fd)
-            } catch {
-                try? fd.close()
-                throw error
-            }
-            FaultInjection.point("stage: written")
-            // close() can report a deferred write error (NFS), so check it.
-            do { try fd.close() } catch {
-                throw FileSafetyError.systemCallFailed(
-                    operation: "close", path: tempPath, errno: error as? Errno ?? .ioError)
-            }
-            identity = try finalize(tempPath, metadata: metadata)
+            try write(file.temporaryPath, file.descriptor)
         } catch {
-            try? SystemCalls.unlinkIfPresent(tempPath)
+            file.abandon()
             throw error
         }
-        return StagedFile(targetPath: resolved, temporaryPath: tempPath, stagedIdentity: identity)
+        return try file.finish()
+    }
+
+    /// Starts a new version of `targetPath` as `stage(replacing:...)` does,
+    /// for a caller that writes it a piece at a time between other work.
+    public static func begin(replacing targetPath: String, metadataForNewFile: FileMetadata?) throws -> FileBeingStaged {
+        let resolved = try resolveSymlinks(targetPath)
+        guard let metadata = try existingMetadata(of: resolved) ?? metadataForNewFile else {
+            throw FileSafetyError.metadataRequiredForNewFile(path: resolved)
+        }
+        return try FileBeingStaged(at: resolved, metadata: metadata)
     }
 
     /// Stages a new version of `targetPath` holding exactly `contents`.
@@ -91,7 +79,7 @@ public enum AtomicFile {
         guard let metadata = try existingMetadata(of: resolved) else {
             throw FileSafetyError.systemCallFailed(operation: "back up", path: resolved, errno: .noSuchFileOrDirectory)
         }
-        let staged = try stage(at: resolved, metadata: metadata) { tempPath, fd in
+        let staged = try stage(FileBeingStaged(at: resolved, metadata: metadata)) { tempPath, fd in
             try copyContents(of: resolved, to: fd, tempPath: tempPath)
         }
         for number in 0..<1000 {
@@ -159,7 +147,7 @@ public enum AtomicFile {
     /// Creates a temporary file (see TemporaryName) next to `resolvedPath`.
     /// O_EXCL|O_NOFOLLOW guarantee we write into a file we just created, not
     /// into something a hostile user planted under that name.
-    private static func createTemporaryFile(beside resolvedPath: String) throws -> (String, FileDescriptor) {
+    static func createTemporaryFile(beside resolvedPath: String) throws -> (String, FileDescriptor) {
         let base = TemporaryName.split(resolvedPath).name
         guard !base.isEmpty, base != ".", base != ".." else {
             throw FileSafetyError.notRegularFile(path: resolvedPath)
@@ -190,7 +178,7 @@ public enum AtomicFile {
     /// mode are on disk together with the data before the rename publishes
     /// the file.
     @discardableResult
-    private static func finalize(_ tempPath: String, metadata: FileMetadata) throws -> FileIdentity {
+    static func finalize(_ tempPath: String, metadata: FileMetadata) throws -> FileIdentity {
         let fd: FileDescriptor
         do {
             fd = try FileDescriptor.open(tempPath, .readOnly, options: [.noFollow, .closeOnExec])
@@ -220,5 +208,59 @@ public enum AtomicFile {
         } catch {
             throw FileSafetyError.systemCallFailed(operation: "stat", path: tempPath, errno: error)
         }
+    }
+}
+
+/// A new version of a file being written: a temporary file beside the
+/// target (mode 0600 until finished), which finish() gives its final owner
+/// and mode and syncs, and abandon() (or dropping it unfinished) removes.
+public final class FileBeingStaged {
+    private enum State { case writing, finished, abandoned }
+
+    /// The symlink-resolved target.
+    public let targetPath: String
+    public let temporaryPath: String
+    /// Write-only, to the temporary file.
+    public let descriptor: FileDescriptor
+    private let metadata: FileMetadata
+    private var state = State.writing
+
+    init(at resolved: String, metadata: FileMetadata) throws {
+        (temporaryPath, descriptor) = try AtomicFile.createTemporaryFile(beside: resolved)
+        targetPath = resolved
+        self.metadata = metadata
+        FaultInjection.point("stage: temporary file created")
+    }
+
+    /// The written file, staged: on disk, synced, with its final owner and
+    /// mode. On failure the temporary file is removed.
+    public func finish() throws -> StagedFile {
+        precondition(state == .writing, "a staged file is finished once")
+        state = .finished
+        do {
+            FaultInjection.point("stage: written")
+            // close() can report a deferred write error (NFS), so check it.
+            do { try descriptor.close() } catch {
+                throw FileSafetyError.systemCallFailed(
+                    operation: "close", path: temporaryPath, errno: error as? Errno ?? .ioError)
+            }
+            let identity = try AtomicFile.finalize(temporaryPath, metadata: metadata)
+            return StagedFile(targetPath: targetPath, temporaryPath: temporaryPath, stagedIdentity: identity)
+        } catch {
+            try? SystemCalls.unlinkIfPresent(temporaryPath)
+            throw error
+        }
+    }
+
+    /// Removes the temporary file.
+    public func abandon() {
+        guard state == .writing else { return }
+        state = .abandoned
+        try? descriptor.close()
+        try? SystemCalls.unlinkIfPresent(temporaryPath)
+    }
+
+    deinit {
+        abandon()
     }
 }

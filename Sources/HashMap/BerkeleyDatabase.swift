@@ -99,16 +99,12 @@ final class BerkeleyDatabase {
     }
 
     /// Stores one pair; returns false, storing nothing, when the key exists
-    /// (DB_NOOVERWRITE: the first occurrence wins, as with postmap). The
-    /// buffers are inout so a caller can reuse them for every record.
-    func insert(key: inout [UInt8], value: inout [UInt8], operation: @autoclosure () -> String) throws -> Bool {
-        let code = key.withUnsafeMutableBytes { keyBytes in
-            value.withUnsafeMutableBytes { valueBytes in
-                var keyEntry = Self.entry(keyBytes)
-                var valueEntry = Self.entry(valueBytes)
-                return handle.pointee.put!(handle, nil, &keyEntry, &valueEntry, UInt32(DB_NOOVERWRITE))
-            }
-        }
+    /// (DB_NOOVERWRITE: the first occurrence wins, as with postmap). libdb
+    /// copies the bytes and does not change them.
+    func insert(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, operation: @autoclosure () -> String) throws -> Bool {
+        var keyEntry = Self.entry(UnsafeMutableRawBufferPointer(mutating: key))
+        var valueEntry = Self.entry(UnsafeMutableRawBufferPointer(mutating: value))
+        let code = handle.pointee.put!(handle, nil, &keyEntry, &valueEntry, UInt32(DB_NOOVERWRITE))
         if code == DB_KEYEXIST {
             if !log.messages.isEmpty { log.messages.removeAll() }
             return false
@@ -135,19 +131,51 @@ final class BerkeleyDatabase {
     }
 
     /// Calls `body` for every pair in database order. The buffers point into
-    /// libdb's memory and are valid only during the call.
+    /// memory that is reused after the call returns.
+    ///
+    /// Reads in bulk (DB_MULTIPLE_KEY): one cursor call fills a buffer with
+    /// many pairs, laid out as db.h's DB_MULTIPLE_KEY_NEXT reads them (the
+    /// pairs from the front, their offsets and lengths as 32-bit words from
+    /// the back, ended by -1). Record by record, the cursor calls took most
+    /// of the time of reading a large index.
     func forEach(_ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Void) throws {
         var cursor: UnsafeMutablePointer<DBC>?
         try check(handle.pointee.cursor!(handle, nil, &cursor, 0), "read \(method.rawValue) database")
         guard let cursor else { return }
         defer { _ = cursor.pointee.close!(cursor) }
-        var keyEntry = DBT()
-        var valueEntry = DBT()
+        // A multiple of 1024 and of the page size, as libdb wants; grown
+        // when a single pair does not fit.
+        var capacity = 1 << 18
         while true {
-            let code = cursor.pointee.get!(cursor, &keyEntry, &valueEntry, UInt32(DB_NEXT))
-            if code == DB_NOTFOUND { break }
-            try check(code, "read \(method.rawValue) database")
-            try body(Self.buffer(of: keyEntry), Self.buffer(of: valueEntry))
+            var outcome: Int32 = 0
+            try withUnsafeTemporaryAllocation(byteCount: capacity, alignment: 8) { buffer in
+                var keyEntry = DBT()
+                var valueEntry = DBT()
+                valueEntry.data = buffer.baseAddress
+                valueEntry.ulen = UInt32(buffer.count)
+                valueEntry.flags = UInt32(DB_DBT_USERMEM)
+                while true {
+                    outcome = cursor.pointee.get!(cursor, &keyEntry, &valueEntry, UInt32(DB_NEXT | DB_MULTIPLE_KEY))
+                    guard outcome == 0 else { return }
+                    var slot = buffer.count - 4
+                    while true {
+                        let keyOffset = buffer.load(fromByteOffset: slot, as: UInt32.self)
+                        if keyOffset == UInt32.max { break }
+                        let keyLength = buffer.load(fromByteOffset: slot - 4, as: UInt32.self)
+                        let valueOffset = buffer.load(fromByteOffset: slot - 8, as: UInt32.self)
+                        let valueLength = buffer.load(fromByteOffset: slot - 12, as: UInt32.self)
+                        slot -= 16
+                        try body(UnsafeRawBufferPointer(rebasing: buffer[Int(keyOffset)..<Int(keyOffset + keyLength)]),
+                                 UnsafeRawBufferPointer(rebasing: buffer[Int(valueOffset)..<Int(valueOffset + valueLength)]))
+                    }
+                }
+            }
+            if outcome == DB_NOTFOUND { break }
+            if outcome == DB_BUFFER_SMALL && capacity < 1 << 30 {
+                capacity *= 4
+                continue
+            }
+            try check(outcome, "read \(method.rawValue) database")
         }
         log.messages.removeAll()
     }

@@ -20,6 +20,8 @@ public enum HashMapError: Error, CustomStringConvertible, Sendable {
     case invalidRecord(path: String, index: Int, reason: String)
     /// The file was replaced again and again while we tried to open it.
     case keepsChanging(path: String)
+    /// A database just written does not read back as the records stored.
+    case readBackMismatch(path: String)
 
     public var description: String {
         switch self {
@@ -34,6 +36,8 @@ public enum HashMapError: Error, CustomStringConvertible, Sendable {
             return "cannot store record \(index + 1) in \(path): \(reason)"
         case let .keepsChanging(path):
             return "cannot open \(path): it kept being replaced while it was being opened"
+        case let .readBackMismatch(path):
+            return "the new database for \(path) does not read back as the records written to it"
         }
     }
 }

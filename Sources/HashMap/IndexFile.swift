@@ -33,6 +33,14 @@ public enum IndexFile {
         }
     }
 
+    /// The digest of every record of the index (see RecordDigest), from
+    /// one cursor pass.
+    public static func digest(path: String, method: IndexAccessMethod) throws -> RecordDigest {
+        var digest = RecordDigest()
+        try forEachRecord(path: path, method: method) { key, value in digest.add(key: key, value: value) }
+        return digest
+    }
+
     /// The value stored for `key`, or nil. Like Postfix's dict_db_lookup it
     /// tries the key with a trailing NUL first, then without. With
     /// `foldCase` (the default, as for postmap -q and Postfix daemons) the

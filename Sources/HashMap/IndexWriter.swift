@@ -5,6 +5,7 @@
 // drops to 0) instead of a file being rewritten under them.
 
 import FileSafety
+import Glibc
 import SystemPackage
 
 /// What a build stored and what it dropped.
@@ -14,11 +15,48 @@ public struct IndexBuildReport: Sendable, Equatable {
     /// Folded keys whose later occurrences were dropped, in input order (a
     /// key appears once per dropped occurrence, as postmap warns once each).
     public var duplicateKeys: [[UInt8]]
+    /// The digest of the records stored, to compare with the index read back.
+    public var digest: RecordDigest
 
-    public init(recordCount: Int = 0, duplicateKeys: [[UInt8]] = []) {
+    public init(recordCount: Int = 0, duplicateKeys: [[UInt8]] = [], digest: RecordDigest = RecordDigest()) {
         self.recordCount = recordCount
         self.duplicateKeys = duplicateKeys
+        self.digest = digest
     }
+}
+
+/// One record to write, as `IndexWriter.build` reads it: the key as written
+/// (not yet lower-cased), and the value, stored as `value` followed by
+/// `appended` (so that an edited record need not be copied out whole).
+public struct SourceRecord {
+    public var key: ArraySlice<UInt8>
+    public var value: ArraySlice<UInt8>
+    public var appended: ArraySlice<UInt8>
+
+    public init(key: ArraySlice<UInt8>, value: ArraySlice<UInt8>, appended: ArraySlice<UInt8> = []) {
+        self.key = key
+        self.value = value
+        self.appended = appended
+    }
+}
+
+/// The records an index is built from, read in place: in any order and
+/// more than once, which lets a large table be written without copying it.
+public protocol IndexSource {
+    var recordCount: Int { get }
+    /// Record `index`'s key alone (what ordering the inserts needs, where
+    /// it can be had more cheaply than the whole record).
+    func key(at index: Int) -> ArraySlice<UInt8>
+    func record(at index: Int) -> SourceRecord
+}
+
+/// Records held in an array.
+private struct IndexRecords: IndexSource {
+    let records: [IndexRecord]
+
+    var recordCount: Int { records.count }
+    func key(at index: Int) -> ArraySlice<UInt8> { records[index].key[...] }
+    func record(at index: Int) -> SourceRecord { SourceRecord(key: records[index].key[...], value: records[index].value[...]) }
 }
 
 public enum IndexWriter {
@@ -36,16 +74,21 @@ public enum IndexWriter {
         expectedCount: Int,
         metadataForNewFile: FileMetadata
     ) throws -> (staged: StagedFile, report: IndexBuildReport) {
-        let all = Array(records)
-        return try build(
-            recordCount: all.count, recordAt: { (all[$0].key[...], all[$0].value[...]) },
+        try build(
+            from: IndexRecords(records: Array(records)),
             replacing: indexPath, method: method, metadataForNewFile: metadataForNewFile)
     }
 
-    /// Writes records 0..<recordCount, read through `recordAt` (key as
-    /// written, not yet lower-cased; value), into a new staged database, as
-    /// `build(records:...)` does. Records may be read more than once and in
-    /// any order, which lets a large table be written without copying it.
+    /// Writes the records of `source` into a new staged database, as
+    /// `build(records:...)` does, and reads the file back: it must hold
+    /// exactly the records stored.
+    ///
+    /// libdb runs on a thread of its own (see InsertPipeline) while this
+    /// thread prepares the records. Whenever libdb has enough records
+    /// waiting, and after the last one, this thread calls `meanwhile`: it
+    /// does a step of other work (that shares nothing with the database)
+    /// and returns whether there is more. So other work, such as writing
+    /// the table's new source, costs no time of its own.
     ///
     /// Speed: libdb's cost is its page cache. postmap inserts in file order,
     /// which touches the hash table's pages at random, so unless the whole
@@ -59,22 +102,16 @@ public enum IndexWriter {
     /// nothing in the result: duplicates keep their file order (the first
     /// still wins) and lookups do not depend on insertion order.
     public static func build(
-        recordCount: Int,
-        recordAt: (Int) -> (key: ArraySlice<UInt8>, value: ArraySlice<UInt8>),
+        from source: some IndexSource,
         replacing indexPath: String,
         method: IndexAccessMethod,
-        metadataForNewFile: FileMetadata
+        metadataForNewFile: FileMetadata,
+        meanwhile: () -> Bool = { false }
     ) throws -> (staged: StagedFile, report: IndexBuildReport) {
-        var payloadBytes = 0
-        for index in 0..<recordCount {
-            let record = recordAt(index)
-            try validate(key: record.key, value: record.value, index: index, indexPath: indexPath)
-            payloadBytes += record.key.count + record.value.count
-        }
-        let sizing = Sizing(recordCount: recordCount, payloadBytes: payloadBytes, method: method)
-        let order = method == .hash ? bucketOrder(recordCount: recordCount, bucketBits: sizing.bucketBits, recordAt: recordAt) : nil
-        var recordCountStored = 0
-        var duplicates: [(index: Int, key: [UInt8])] = []
+        let recordCount = source.recordCount
+        let sizing = Sizing(recordCount: recordCount, payloadBytes: estimatedPayload(of: source), method: method)
+        let order = method == .hash ? bucketOrder(of: source, bucketBits: sizing.bucketBits) : nil
+        var outcome = InsertOutcome()
         let staged = try AtomicFile.stage(
             replacing: indexPath, metadataForNewFile: metadataForNewFile
         ) { tempPath, _ in
@@ -83,47 +120,75 @@ public enum IndexWriter {
                 pageSize: PostmapConventions.pageSize,
                 hashElements: UInt32(PostmapConventions.minimumHashElements), cacheBytes: sizing.cacheBytes)
             try database.create()
-            // Reused for every record: allocation would otherwise be a
-            // noticeable part of building a large table.
-            var key: [UInt8] = []
-            var value: [UInt8] = []
+            let inserter = BatchInserter(database: database, indexPath: indexPath)
+            var moreToDoMeanwhile = true
+            func handOver(_ batch: StoredRecordBatch) {
+                while moreToDoMeanwhile {
+                    if inserter.trySubmit(batch) { return }
+                    moreToDoMeanwhile = meanwhile()
+                }
+                inserter.submit(batch)
+            }
+            var invalid: (any Error)?
+            var batch = inserter.emptyBatch()
             for position in 0..<recordCount {
-                let index = order.map { Int($0[position] & 0xFFFF_FFFF) } ?? position
-                let record = recordAt(index)
-                key.removeAll(keepingCapacity: true)
-                value.removeAll(keepingCapacity: true)
-                PostmapConventions.appendStoredKey(record.key, to: &key)
-                PostmapConventions.appendStoredValue(record.value, to: &value)
-                let stored = try database.insert(
-                    key: &key, value: &value,
-                    operation: "store record \(index + 1) of the new \(method.rawValue) database for \(indexPath) in")
-                if stored {
-                    recordCountStored += 1
-                } else {
-                    duplicates.append((index, Array(key.dropLast())))
+                let index = order.map { Int($0[position]) } ?? position
+                let record = source.record(at: index)
+                guard isValid(record) else {
+                    // Named as a scan in file order finds it.
+                    invalid = firstInvalidRecord(of: source, indexPath: indexPath)
+                    break
+                }
+                batch.append(record, index: index)
+                if batch.isFull {
+                    handOver(batch)
+                    batch = inserter.emptyBatch()
                 }
             }
-            // Closing flushes the cache to the file; AtomicFile then fsyncs it.
-            try database.close()
+            if !batch.records.isEmpty { inserter.submit(batch) }
+            inserter.endOfRecords()
+            while invalid == nil && moreToDoMeanwhile { moreToDoMeanwhile = meanwhile() }
+            outcome = try inserter.finish()
+            if let invalid { throw invalid }
         }
-        duplicates.sort { $0.index < $1.index }
-        return (staged, IndexBuildReport(recordCount: recordCountStored, duplicateKeys: duplicates.map(\.key)))
+        outcome.duplicates.sort { $0.index < $1.index }
+        return (staged, IndexBuildReport(recordCount: outcome.digest.count, duplicateKeys: outcome.duplicates.map(\.key), digest: outcome.digest))
     }
 
-    /// Record numbers sorted by the hash bucket their stored key falls in
-    /// once the table has 2^bucketBits buckets, each as bucket << 32 | number
-    /// (so equal buckets keep file order).
-    private static func bucketOrder(
-        recordCount: Int, bucketBits: Int, recordAt: (Int) -> (key: ArraySlice<UInt8>, value: ArraySlice<UInt8>)
-    ) -> [UInt64] {
-        let mask = UInt32((1 << bucketBits) - 1)
-        var order = [UInt64](repeating: 0, count: recordCount)
-        for index in 0..<recordCount {
-            let bucket = PostmapConventions.libdbHash(storedKeyOf: recordAt(index).key) & mask
-            order[index] = UInt64(bucket) << 32 | UInt64(index)
+    /// The bytes of the keys and values, from at most about 4096 records
+    /// spread over the source: the sizing needs no more than an estimate.
+    private static func estimatedPayload(of source: some IndexSource) -> Int {
+        let stride = max(1, source.recordCount / 4096)
+        var sampled = 0
+        var bytes = 0
+        for index in Swift.stride(from: 0, to: source.recordCount, by: stride) {
+            let record = source.record(at: index)
+            bytes += record.key.count + record.value.count + record.appended.count
+            sampled += 1
         }
-        order.sort()
-        return order
+        return sampled == 0 ? 0 : bytes * source.recordCount / sampled
+    }
+
+    /// Record numbers in the order of the hash bucket their stored key falls
+    /// in once the table has 2^bucketBits buckets, file order within a
+    /// bucket. A counting sort: the hash is computed twice (to count, then
+    /// to place) rather than kept, so the order takes 4 bytes per record.
+    private static func bucketOrder(of source: some IndexSource, bucketBits: Int) -> [UInt32] {
+        let mask = UInt32((1 << bucketBits) - 1)
+        let recordCount = source.recordCount
+        var next = [Int](repeating: 0, count: (1 << bucketBits) + 1)
+        for index in 0..<recordCount {
+            next[Int(PostmapConventions.libdbHash(storedKeyOf: source.key(at: index)) & mask) + 1] += 1
+        }
+        for bucket in 1..<next.count { next[bucket] += next[bucket - 1] }
+        return [UInt32](unsafeUninitializedCapacity: recordCount) { order, count in
+            for index in 0..<recordCount {
+                let bucket = Int(PostmapConventions.libdbHash(storedKeyOf: source.key(at: index)) & mask)
+                order[next[bucket]] = UInt32(index)
+                next[bucket] += 1
+            }
+            count = recordCount
+        }
     }
 
     /// Builds and commits in one step, holding an exclusive flock on the
@@ -153,18 +218,27 @@ public enum IndexWriter {
         return report
     }
 
-    /// Refuses records postmap could never have written: keys and values are
-    /// C strings to Postfix, so an embedded NUL would silently cut them.
-    private static func validate(key: ArraySlice<UInt8>, value: ArraySlice<UInt8>, index: Int, indexPath: String) throws {
-        if key.isEmpty {
-            throw HashMapError.invalidRecord(path: indexPath, index: index, reason: "the key is empty")
+    /// Whether postmap could have written the record: keys and values are C
+    /// strings to Postfix, so an empty key or an embedded NUL cannot be.
+    private static func isValid(_ record: SourceRecord) -> Bool {
+        !record.key.isEmpty && !record.key.contains(0) && !record.value.contains(0) && !record.appended.contains(0)
+    }
+
+    /// The error for the first record (in file order) isValid refuses.
+    private static func firstInvalidRecord(of source: some IndexSource, indexPath: String) -> HashMapError? {
+        for index in 0..<source.recordCount {
+            let record = source.record(at: index)
+            if record.key.isEmpty {
+                return .invalidRecord(path: indexPath, index: index, reason: "the key is empty")
+            }
+            if record.key.contains(0) {
+                return .invalidRecord(path: indexPath, index: index, reason: "the key contains a NUL byte")
+            }
+            if record.value.contains(0) || record.appended.contains(0) {
+                return .invalidRecord(path: indexPath, index: index, reason: "the value contains a NUL byte")
+            }
         }
-        if key.contains(0) {
-            throw HashMapError.invalidRecord(path: indexPath, index: index, reason: "the key contains a NUL byte")
-        }
-        if value.contains(0) {
-            throw HashMapError.invalidRecord(path: indexPath, index: index, reason: "the value contains a NUL byte")
-        }
+        return nil
     }
 
     /// Cache size and the bucket count to order hash inserts by.

@@ -39,7 +39,7 @@ enum PostmapConventions {
         buffer.append(0)
     }
 
-    private static func folded(_ byte: UInt8) -> UInt8 {
+    static func folded(_ byte: UInt8) -> UInt8 {
         (0x41...0x5A).contains(byte) ? byte | 0x20 : byte
     }
 
@@ -49,9 +49,10 @@ enum PostmapConventions {
         bytes + [0]
     }
 
-    /// Appends `value` NUL-terminated.
-    static func appendStoredValue(_ value: ArraySlice<UInt8>, to buffer: inout [UInt8]) {
+    /// Appends `value` and then `appended`, NUL-terminated.
+    static func appendStoredValue(_ value: ArraySlice<UInt8>, appended: ArraySlice<UInt8> = [], to buffer: inout [UInt8]) {
         buffer.append(contentsOf: value)
+        buffer.append(contentsOf: appended)
         buffer.append(0)
     }
 

@@ -10,20 +10,125 @@ public struct ByteEdit: Sendable, Equatable {
     public var range: Range<Int>
     public var replacement: [UInt8]
 
-    public init(range: Range<Int>, replacement: [UInt8]) {
+    @inlinable public init(range: Range<Int>, replacement: [UInt8]) {
         self.range = range
         self.replacement = replacement
     }
 
-    public init(insert bytes: [UInt8], at offset: Int) {
+    @inlinable public init(insert bytes: [UInt8], at offset: Int) {
         self.init(range: offset..<offset, replacement: bytes)
+    }
+}
+
+/// A file's edits, in the order they were made. A large table gets the same
+/// insertion ("servername=...") at hundreds of thousands of places; as long
+/// as every edit is an insertion of one and the same bytes, they are kept as
+/// 4-byte offsets (a ByteEdit apiece would be 24 bytes, and more than half
+/// the table's own size). Any other edit turns the list into plain ByteEdits.
+public struct ByteEdits: RandomAccessCollection, Sendable {
+    // Inlinable: the diff of a large table reads its edits a few times each.
+    @usableFromInline
+    enum Storage: Sendable {
+        case edits([ByteEdit])
+        case insertions(offsets: [UInt32], bytes: [UInt8])
+    }
+
+    @usableFromInline
+    var storage: Storage = .edits([])
+
+    public init() {}
+
+    public init(_ edits: some Sequence<ByteEdit>) {
+        for edit in edits { append(edit) }
+    }
+
+    @inlinable public var startIndex: Int { 0 }
+
+    @inlinable
+    public var endIndex: Int {
+        switch storage {
+        case .edits(let edits): return edits.count
+        case .insertions(let offsets, _): return offsets.count
+        }
+    }
+
+    @inlinable
+    public subscript(index: Int) -> ByteEdit {
+        switch storage {
+        case .edits(let edits): return edits[index]
+        case .insertions(let offsets, let bytes): return ByteEdit(insert: bytes, at: Int(offsets[index]))
+        }
+    }
+
+    /// The range edit `index` replaces, without its replacement (which
+    /// readers of many edits need less often).
+    @inlinable
+    public func range(at index: Int) -> Range<Int> {
+        switch storage {
+        case .edits(let edits): return edits[index].range
+        case .insertions(let offsets, _): return Int(offsets[index])..<Int(offsets[index])
+        }
+    }
+
+    /// The bytes every edit inserts, when all of them are insertions of the
+    /// same bytes (also when there is none: then empty).
+    public var commonInsertion: [UInt8]? {
+        switch storage {
+        case .edits(let edits): return edits.isEmpty ? [] : nil
+        case .insertions(_, let bytes): return bytes
+        }
+    }
+
+    public mutating func reserveCapacity(_ count: Int) {
+        switch storage {
+        case .edits(var edits):
+            storage = .edits([])
+            edits.reserveCapacity(count)
+            storage = .edits(edits)
+        case .insertions(var offsets, let bytes):
+            storage = .edits([])
+            offsets.reserveCapacity(count)
+            storage = .insertions(offsets: offsets, bytes: bytes)
+        }
+    }
+
+    public mutating func append(_ edit: ByteEdit) {
+        let compact = edit.range.isEmpty && edit.range.lowerBound <= Int(UInt32.max)
+        switch storage {
+        case .edits(var edits):
+            if edits.isEmpty && compact {
+                var offsets: [UInt32] = []
+                offsets.reserveCapacity(Swift.max(1, edits.capacity))
+                offsets.append(UInt32(edit.range.lowerBound))
+                storage = .insertions(offsets: offsets, bytes: edit.replacement)
+                return
+            }
+            // Taken out of the enum while appending, so the array is not copied.
+            storage = .edits([])
+            edits.append(edit)
+            storage = .edits(edits)
+        case .insertions(var offsets, let bytes):
+            storage = .edits([])
+            if compact && edit.replacement == bytes {
+                offsets.append(UInt32(edit.range.lowerBound))
+                storage = .insertions(offsets: offsets, bytes: bytes)
+            } else {
+                var edits = offsets.map { ByteEdit(insert: bytes, at: Int($0)) }
+                edits.append(edit)
+                storage = .edits(edits)
+            }
+        }
+    }
+
+    public mutating func append(contentsOf edits: some Sequence<ByteEdit>) {
+        for edit in edits { append(edit) }
     }
 }
 
 extension Array where Element == UInt8 {
     /// The bytes with the edits applied. Edits must not overlap; they may come
     /// in any order.
-    public func applying(_ edits: [ByteEdit]) -> [UInt8] {
+    public func applying(_ edits: some Collection<ByteEdit>) -> [UInt8] {
         let sorted = edits.sorted { ($0.range.lowerBound, $0.range.upperBound) < ($1.range.lowerBound, $1.range.upperBound) }
         var out: [UInt8] = []
         out.reserveCapacity(count + sorted.reduce(0) { $0 + $1.replacement.count })

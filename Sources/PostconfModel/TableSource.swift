@@ -8,10 +8,6 @@
 // start with white space and (with SMTPUTF8 enabled) lines that are not
 // UTF-8; the same lines are skipped here and reported as such.
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// One record of a table source, as postmap would store it (before postmap
 /// lower-cases the key).
 public struct TableEntry: Sendable, Equatable {
@@ -187,6 +183,21 @@ public struct TableSource: Sendable {
         TableSource.record(storage.spans[index], in: storage.text)
     }
 
+    /// One entry's key alone, as written: for most entries the same as
+    /// record(at:).key, without the joined text of a continued entry (its
+    /// key is on its first line).
+    public func key(at index: Int) -> ArraySlice<UInt8> {
+        let span = storage.spans[index]
+        guard span.isContinued else { return storage.text.bytes[span.key] }
+        let start = storage.text.lines[storage.text.logicalLines[span.logicalLine].firstLine].start
+        return storage.text.bytes[(start + span.key.lowerBound)..<(start + span.key.upperBound)]
+    }
+
+    /// The logical line an entry is on.
+    public func logicalLine(ofEntry index: Int) -> LogicalLine {
+        storage.text.logicalLines[storage.spans[index].logicalLine]
+    }
+
     static func entry(_ span: EntrySpan, in text: ConfigText) -> TableEntrySlices {
         let logical = text.logicalLines[span.logicalLine]
         let bytes = span.isContinued ? text.text(of: logical)[...] : text.bytes[...]
@@ -214,108 +225,6 @@ public struct TableSource: Sendable {
         return storage.firstEntries.find(hash: TableSource.foldedHash(key)) { candidate in
             TableSource.foldedKeysEqual(TableSource.key(of: storage.spans[candidate], in: storage.text), key)
         }!
-    }
-
-    /// Whether postmap stores exactly this record (a lower-cased key and its
-    /// value), e.g. one read from an index. Called once per index record
-    /// when an index is compared with its source, so it works on the
-    /// buffers directly.
-    public func storesRecord(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
-        storedEntry(forStoredKey: key) { bytes, span in
-            let stored = UnsafeRawBufferPointer(rebasing: bytes[span.value])
-            return stored.count == value.count && (value.isEmpty || memcmp(stored.baseAddress!, value.baseAddress!, value.count) == 0)
-        } != nil
-    }
-
-    /// Whether postmap stores exactly each of these records (keys[i] with
-    /// values[i]). Comparing an index of a million records with its source
-    /// is bound by memory latency: each record needs a key-table slot, the
-    /// entry's offsets and the entry's bytes, three reads from anywhere in
-    /// some 80 MB. Looked up one by one, each read waits for the one before;
-    /// here a group's reads of one kind are issued together and overlap.
-    public func storesRecords(keys: [UnsafeRawBufferPointer], values: [UnsafeRawBufferPointer]) -> Bool {
-        let storage = self.storage
-        let table = storage.firstEntries
-        let count = keys.count
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { candidates in
-            withUnsafeTemporaryAllocation(of: EntrySpan.self, capacity: count) { found in
-                // Slots: the first probe of each record, all at once.
-                for index in 0..<count {
-                    candidates[index] = table.firstCandidate(hash: TableSource.foldedHash(keys[index]))
-                }
-                // Offsets, all at once.
-                storage.spans.withUnsafeBufferPointer { spans in
-                    for index in 0..<count where candidates[index] >= 0 {
-                        found[index] = spans[candidates[index]]
-                    }
-                }
-                return storage.text.bytes.withUnsafeBytes { file in
-                    // Bytes: the first of each key, all at once; a key whose
-                    // first byte differs needs no further look.
-                    for index in 0..<count where candidates[index] >= 0 && !found[index].isContinued {
-                        let first = keys[index].first
-                        if first == nil || asciiLowercased(file[Int(found[index].keyStart)]) != first! { candidates[index] = -1 }
-                    }
-                    for index in 0..<count {
-                        let span = found[index]
-                        if candidates[index] >= 0 {
-                            if span.isContinued {
-                                if storedRecord(candidates[index], matchesKey: keys[index], value: values[index]) { continue }
-                            } else if TableSource.isFolded(UnsafeRawBufferPointer(rebasing: file[span.key]), equalTo: keys[index]) {
-                                let stored = UnsafeRawBufferPointer(rebasing: file[span.value])
-                                if stored.count == values[index].count && stored.elementsEqual(values[index]) { continue }
-                            }
-                        }
-                        // Not the first probe's entry (a collision, or a
-                        // missing key): the full search decides.
-                        guard storesRecord(key: keys[index], value: values[index]) else { return false }
-                    }
-                    return true
-                }
-            }
-        }
-    }
-
-    /// Whether entry `index` is the record key/value.
-    private func storedRecord(_ index: Int, matchesKey key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
-        let record = TableSource.record(storage.spans[index], in: storage.text)
-        return record.key.withUnsafeBytes { TableSource.isFolded($0, equalTo: key) }
-            && record.value.count == value.count && record.value.withUnsafeBytes { $0.elementsEqual(value) }
-    }
-
-    /// The entry postmap stores under `key` (compared exactly with the
-    /// lower-cased entry keys, as an index stores them), if `matches`
-    /// accepts it; `matches` gets the bytes the entry's offsets point into.
-    private func storedEntry(
-        forStoredKey key: UnsafeRawBufferPointer, matches: (UnsafeRawBufferPointer, EntrySpan) -> Bool
-    ) -> Int? {
-        let storage = self.storage
-        var accepted = false
-        let found = storage.text.bytes.withUnsafeBytes { file in
-            storage.firstEntries.find(hash: TableSource.foldedHash(key)) { candidate in
-                let span = storage.spans[candidate]
-                if span.isContinued {
-                    let joined = storage.text.text(of: storage.text.logicalLines[span.logicalLine])
-                    return joined.withUnsafeBytes { joined in
-                        guard TableSource.isFolded(UnsafeRawBufferPointer(rebasing: joined[span.key]), equalTo: key) else { return false }
-                        accepted = matches(joined, span)
-                        return true
-                    }
-                }
-                guard TableSource.isFolded(UnsafeRawBufferPointer(rebasing: file[span.key]), equalTo: key) else { return false }
-                accepted = matches(file, span)
-                return true
-            }
-        }
-        return accepted ? found : nil
-    }
-
-    /// Whether `entryKey` lower-cased is `storedKey`.
-    @inline(__always)
-    static func isFolded(_ entryKey: UnsafeRawBufferPointer, equalTo storedKey: UnsafeRawBufferPointer) -> Bool {
-        guard entryKey.count == storedKey.count else { return false }
-        for index in 0..<entryKey.count where asciiLowercased(entryKey[index]) != storedKey[index] { return false }
-        return true
     }
 
     /// The records postmap stores from this source: keys ASCII lower-cased,
@@ -392,10 +301,6 @@ public struct TableSource: Sendable {
         key.reduce(foldedHashSeed, foldedHashStep)
     }
 
-    static func foldedHash(_ key: UnsafeRawBufferPointer) -> UInt64 {
-        key.reduce(foldedHashSeed, foldedHashStep)
-    }
-
     static func foldedKeysEqual(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> Bool {
         a.count == b.count && zip(a, b).allSatisfy { asciiLowercased($0) == asciiLowercased($1) }
     }
@@ -414,19 +319,6 @@ struct KeyTable: Sendable {
         while size < capacity * 2 { size <<= 1 }
         slots = [UInt64](repeating: 0, count: size)
         mask = size - 1
-    }
-
-    /// The first entry whose stored hash bits match (a likely candidate, to
-    /// be confirmed by comparing keys), else -1.
-    @inline(__always)
-    func firstCandidate(hash: UInt64) -> Int {
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let value = slots[slot]
-            if value == 0 { return -1 }
-            if value >> 32 == hash >> 32 { return Int(value & 0xFFFF_FFFF) - 1 }
-            slot = (slot + 1) & mask
-        }
     }
 
     /// Calls `isSameKey` with the entries whose key has this hash until it

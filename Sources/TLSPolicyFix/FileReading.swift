@@ -48,6 +48,34 @@ func readFileBytes(_ path: String) throws(ConfigurationError) -> [UInt8] {
     }
 }
 
+/// Whether the file holds exactly `expected`, read in pieces (a large table
+/// is not read into memory a second time).
+func fileHolds(_ path: String, _ expected: [UInt8]) throws(ConfigurationError) -> Bool {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+    defer { close(fd) }
+    let pieceSize = 1 << 20
+    var offset = 0
+    var failure: Int32 = 0
+    let same = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: pieceSize) { piece in
+        expected.withUnsafeBytes { expected in
+            while true {
+                let n = pread(fd, piece.baseAddress!, pieceSize, off_t(offset))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return false
+                }
+                if n == 0 { return offset == expected.count }
+                guard offset + n <= expected.count, memcmp(piece.baseAddress!, expected.baseAddress! + offset, n) == 0 else { return false }
+                offset += n
+            }
+        }
+    }
+    if failure != 0 { throw .unreadable(path: path, reason: String(cString: strerror(failure))) }
+    return same
+}
+
 /// Reads a configuration file and parses it; a parse error keeps the file
 /// and line it names, any other failure names the file.
 func parseFile<Parsed>(_ path: String, _ parse: ([UInt8]) throws(ConfigFileError) -> Parsed) throws(ConfigurationError) -> Parsed {

@@ -12,7 +12,7 @@ public struct FileChange: Sendable {
     /// The path as shown in diffs and messages.
     public var displayPath: String
     public var original: ConfigText
-    public var edits: [ByteEdit]
+    public var edits: ByteEdits
 
     public var newBytes: [UInt8] { original.bytes.applying(edits) }
 
@@ -46,8 +46,8 @@ public struct IndexRebuild: Sendable {
         }
     }
     public var reason: Reason
-    /// Whether SMTPUTF8 checks apply when reading the source (as in postmap).
-    public var utf8Checks: Bool
+    /// The source as the plan read it (before the plan's edits).
+    public var source: TableSource
     /// The configuration directory, for postmap -c when postmap builds the index.
     public var configDirectory: String
 }

@@ -10,7 +10,10 @@
 //     master.cf.tmp) for the Postfix files, postmap's (flock on the index)
 //     for each index. Re-read every input and stop when one changed.
 //  4. Stage every new file beside its target, synced, with the old owner
-//     and mode; read each new index back and compare it with its source.
+//     and mode. An index is built from the plan's parse of its source (see
+//     EditedTableSource) and read back; its changed source is written
+//     meanwhile, each piece parsed again and checked against the records
+//     the index holds.
 //  5. Backups, if asked for.
 //  6. Commit through the journal: indexes first (Postfix reads only these,
 //     so the fix is live at the first rename and no index ever disagrees
@@ -145,8 +148,7 @@ public enum Fixer {
         // What the plan was computed from must still be there, now that no
         // cooperating writer can change it; editors are caught by the
         // identity check just before the commit.
-        var sourceBytes: [String: [UInt8]] = [:]
-        func readInput(_ path: String, display: String) throws(ConfigurationError) -> [UInt8] {
+        func checkInput(_ path: String, display: String, expected: [UInt8]) throws(ConfigurationError) {
             let resolved: String
             let identity: FileIdentity?
             do {
@@ -157,41 +159,83 @@ public enum Fixer {
             }
             inputs[resolved] = (identity, display)
             defer { FaultInjection.point("apply: input read") }
-            return try readFileBytes(resolved)
+            guard try fileHolds(resolved, expected) else { throw changedMeanwhile(display) }
         }
-        let mainCfDisplay = configuration.displayPath(configuration.mainCf.path)
-        guard try readInput(configuration.mainCf.path, display: mainCfDisplay) == configuration.mainCf.text.bytes else {
-            throw changedMeanwhile(mainCfDisplay)
-        }
+        try checkInput(configuration.mainCf.path, display: configuration.displayPath(configuration.mainCf.path), expected: configuration.mainCf.text.bytes)
         for change in plan.changes where change.path != configuration.mainCf.path {
-            guard try readInput(change.path, display: change.displayPath) == change.original.bytes else {
-                throw changedMeanwhile(change.displayPath)
-            }
+            try checkInput(change.path, display: change.displayPath, expected: change.original.bytes)
         }
-        for change in plan.changes { sourceBytes[change.path] = change.newBytes }
-        for rebuild in plan.rebuilds where sourceBytes[rebuild.sourcePath] == nil {
-            sourceBytes[rebuild.sourcePath] = try readInput(rebuild.sourcePath, display: configuration.displayPath(rebuild.sourcePath))
+        for rebuild in plan.rebuilds where !plan.changes.contains(where: { $0.path == rebuild.sourcePath }) {
+            try checkInput(rebuild.sourcePath, display: configuration.displayPath(rebuild.sourcePath), expected: rebuild.source.text.bytes)
+        }
+        // The rebuilt tables as the plan leaves them.
+        var tables: [String: EditedTableSource] = [:]
+        for rebuild in plan.rebuilds where tables[rebuild.sourcePath] == nil {
+            if let change = plan.changes.first(where: { $0.path == rebuild.sourcePath }) {
+                tables[rebuild.sourcePath] = try EditedTableSource(source: rebuild.source, change: change)
+            } else {
+                tables[rebuild.sourcePath] = EditedTableSource(source: rebuild.source)
+            }
         }
         FaultInjection.point("apply: inputs read")
 
-        // Stage in commit order. Whatever happens before the commit point,
-        // the old files stay and no temporary file is left.
-        var staged: [(file: StagedFile, target: WriteTarget)] = []
-        defer { staged.forEach { $0.file.discard() } }
-        for target in targets {
-            switch target.role {
-            case .index:
-                let rebuild = plan.rebuilds.first { $0.indexPath == target.path }!
-                staged.append((try stageIndex(rebuild, sourceBytes: sourceBytes[rebuild.sourcePath]!), target))
-            case .tableSource, .postfixConfig:
-                do {
-                    let file = try AtomicFile.stage(replacing: target.path, contents: sourceBytes[target.path]!, metadataForNewFile: nil)
-                    staged.append((file, target))
-                } catch {
-                    throw .writeFailed(path: target.display, reason: "\(error)")
-                }
+        // Stage every target. Whatever happens before the commit point, the
+        // old files stay and no temporary file is left.
+        var stagedFiles: [String: StagedFile] = [:]
+        defer { stagedFiles.values.forEach { $0.discard() } }
+        func stageSource(_ target: WriteTarget) throws(ConfigurationError) -> StagedFile {
+            // (A rebuilt table's changed source is written with its index, below.)
+            do {
+                let change = plan.changes.first { $0.path == target.path }!
+                return try AtomicFile.stage(replacing: target.path, contents: change.newBytes, metadataForNewFile: nil)
+            } catch {
+                throw .writeFailed(path: target.display, reason: "\(error)")
             }
         }
+        for target in targets where stagedFiles[target.path] == nil {
+            guard target.role == .index else {
+                stagedFiles[target.path] = try stageSource(target)
+                continue
+            }
+            let rebuild = plan.rebuilds.first { $0.indexPath == target.path }!
+            let table = tables[rebuild.sourcePath]!
+            guard let sourceTarget = targets.first(where: { $0.path == rebuild.sourcePath && $0.role == .tableSource }),
+                  stagedFiles[sourceTarget.path] == nil
+            else {
+                stagedFiles[target.path] = try stageIndex(rebuild, table: table, plan: plan) { false }
+                continue
+            }
+            // The changed source is written while libdb builds the index,
+            // a piece whenever libdb has enough records waiting.
+            let source: FileBeingStaged
+            do {
+                source = try AtomicFile.begin(replacing: sourceTarget.path, metadataForNewFile: nil)
+            } catch {
+                throw .writeFailed(path: sourceTarget.display, reason: "\(error)")
+            }
+            var writer = EditedTableSource.PieceWriter(table: table, fd: source.descriptor, path: source.temporaryPath)
+            var writeFailure: ConfigurationError?
+            stagedFiles[target.path] = try stageIndex(rebuild, table: table, plan: plan) {
+                do throws(ConfigurationError) {
+                    return try writer.writeNextPiece()
+                } catch {
+                    writeFailure = error
+                    return false
+                }
+            }
+            do {
+                // Pieces stageIndex left (none, unless it failed first).
+                while writeFailure == nil, try writer.writeNextPiece() {}
+                if let writeFailure { throw writeFailure }
+                stagedFiles[sourceTarget.path] = try source.finish()
+            } catch let error as ConfigurationError {
+                throw error
+            } catch {
+                throw .writeFailed(path: sourceTarget.display, reason: "\(error)")
+            }
+        }
+        // In commit order.
+        let staged = targets.map { (file: stagedFiles[$0.path]!, target: $0) }
         FaultInjection.point("apply: staged and verified")
 
         var backups: [String] = []
@@ -299,18 +343,24 @@ public enum Fixer {
         return stat(path, &st) == 0 ? Int(st.st_size) : 0
     }
 
-    /// Builds an index from source bytes into a staged file and reads it
-    /// back: the records must be exactly those postmap would build.
-    static func stageIndex(_ rebuild: IndexRebuild, sourceBytes: [UInt8]) throws(ConfigurationError) -> StagedFile {
-        let source: TableSource
-        do {
-            source = try TableSource(path: rebuild.sourcePath, bytes: sourceBytes, utf8Checks: rebuild.utf8Checks)
-        } catch {
-            throw .invalid(error)
-        }
+    /// Builds an index of the table as the plan leaves it into a staged file
+    /// and reads it back. postmap builds lmdb: and cdb: indexes from a
+    /// file, so those get the new source's bytes, parsed for the records the
+    /// index must hold.
+    static func stageIndex(
+        _ rebuild: IndexRebuild, table: EditedTableSource, plan: FixPlan, meanwhile: () -> Bool
+    ) throws(ConfigurationError) -> StagedFile {
         guard case .nativeIndex(let method) = rebuild.delivery else {
-            return try PostmapIndex.stage(rebuild, sourceBytes: sourceBytes, expected: source.storedRecords())
+            while meanwhile() {}
+            let bytes = plan.changes.first { $0.path == rebuild.sourcePath }?.newBytes ?? rebuild.source.text.bytes
+            let source: TableSource
+            do {
+                source = try TableSource(path: rebuild.sourcePath, bytes: bytes, utf8Checks: rebuild.source.utf8Checks)
+            } catch {
+                throw .invalid(error)
+            }
+            return try PostmapIndex.stage(rebuild, sourceBytes: bytes, expected: source.storedRecords())
         }
-        return try NativeIndex.stage(rebuild, method: method, source: source)
+        return try NativeIndex.stage(rebuild, method: method, table: table, meanwhile: meanwhile)
     }
 }

@@ -108,7 +108,7 @@ struct InspectionState {
     var findings: [Finding] = []
     var entryFixes = EntryFixFindings()
     /// Edits per file path, and what each file is.
-    var edits: [String: [ByteEdit]] = [:]
+    var edits: [String: ByteEdits] = [:]
     var texts: [String: (display: String, text: ConfigText)] = [:]
     var rebuilds: [IndexRebuild] = []
     var reloadNeeded = false
@@ -133,7 +133,7 @@ struct InspectionState {
     }
 
     mutating func addEdit(_ edit: ByteEdit, path: String, text: ConfigText) {
-        edits[path, default: []].append(edit)
+        edits[path, default: ByteEdits()].append(edit)
         texts[path] = (configuration.displayPath(path), text)
     }
 
@@ -400,7 +400,7 @@ struct InspectionState {
         // Room for a finding and an edit per site up front: growing by
         // doubling would copy (and touch) the large arrays of a large table
         // over and over; memory reserved and never used costs nothing.
-        var tableEdits: [ByteEdit] = []
+        var tableEdits = ByteEdits()
         tableEdits.reserveCapacity(sites.count)
         entryFixes.reserveCapacity(sites.count)
         var changed = false
@@ -450,11 +450,11 @@ struct InspectionState {
         }
         if changed {
             // The table's edits as they are: appending them to an empty
-            // array would copy them (a million edits are 24 MB).
+            // list would copy them.
             if edits[table.path] == nil {
                 edits[table.path] = tableEdits
             } else {
-                edits[table.path]! += tableEdits
+                edits[table.path]!.append(contentsOf: tableEdits)
             }
             texts[table.path] = (configuration.displayPath(table.path), table.text)
             addsServername = true
@@ -476,7 +476,7 @@ struct InspectionState {
             rebuilds.append(IndexRebuild(
                 reference: table.reference, sourcePath: table.path, indexPath: indexPath,
                 displayIndexPath: configuration.displayPath(indexPath), delivery: table.delivery, reason: reason,
-                utf8Checks: source.utf8Checks, configDirectory: configuration.directory))
+                source: source, configDirectory: configuration.directory))
         }
     }
 

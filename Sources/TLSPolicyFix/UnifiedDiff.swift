@@ -110,13 +110,13 @@ public enum UnifiedDiff {
     /// Finds the blocks of a change, one at a time, from its sorted edits.
     struct BlockScanner {
         let text: ConfigText
-        let edits: [ByteEdit]
+        let edits: ByteEdits
 
         init(_ change: FileChange) {
             text = change.original
             // The tool makes its edits in file order; sort only when not.
             let inOrder = zip(change.edits, change.edits.dropFirst()).allSatisfy { $0.range.lowerBound <= $1.range.lowerBound }
-            edits = inOrder ? change.edits : change.edits.sorted { $0.range.lowerBound < $1.range.lowerBound }
+            edits = inOrder ? change.edits : ByteEdits(change.edits.sorted { $0.range.lowerBound < $1.range.lowerBound })
         }
 
         /// The block that starts with edit `index`. Edits on the same lines
@@ -140,16 +140,18 @@ public enum UnifiedDiff {
         /// The old lines edit `index` touches, with the edits after it on the
         /// same lines; and the index of the first edit after them.
         private func group(at index: Int, fromLine hint: Int) -> (Block, Int) {
-            var firstLine = lineIndex(containing: edits[index].range.lowerBound, from: hint)
-            var lastLine = max(firstLine, lineIndex(containing: max(edits[index].range.upperBound - 1, edits[index].range.lowerBound), from: firstLine))
-            if firstLine == text.lines.count || isLineInsertion(edits[index], before: firstLine) {
+            let range = edits.range(at: index)
+            var firstLine = lineIndex(containing: range.lowerBound, from: hint)
+            var lastLine = max(firstLine, lineIndex(containing: max(range.upperBound - 1, range.lowerBound), from: firstLine))
+            if firstLine == text.lines.count || isLineInsertion(index, before: firstLine) {
                 lastLine = firstLine - 1  // whole new lines before firstLine (or after the last line)
             }
             var next = index + 1
-            while next < edits.count, lineIndex(containing: edits[next].range.lowerBound, from: firstLine) <= lastLine,
-                !isLineInsertion(edits[next], before: lastLine + 1)
+            while next < edits.count, lineIndex(containing: edits.range(at: next).lowerBound, from: firstLine) <= lastLine,
+                !isLineInsertion(next, before: lastLine + 1)
             {
-                lastLine = max(lastLine, lineIndex(containing: max(edits[next].range.upperBound - 1, edits[next].range.lowerBound), from: firstLine))
+                let range = edits.range(at: next)
+                lastLine = max(lastLine, lineIndex(containing: max(range.upperBound - 1, range.lowerBound), from: firstLine))
                 next += 1
             }
             if firstLine > lastLine { firstLine = lastLine + 1 }
@@ -158,9 +160,7 @@ public enum UnifiedDiff {
             var block = Block(oldLines: firstLine..<(lastLine + 1), region: start..<end, edits: index..<next, newLineCount: 0)
             // The usual edit, text inserted within a line, keeps the lines
             // as they are: no need to count them.
-            if !block.oldLines.isEmpty,
-                edits[block.edits].allSatisfy({ $0.range.isEmpty && !$0.replacement.contains(0x0A) })
-            {
+            if !block.oldLines.isEmpty, insertsWithinLines(block.edits) {
                 block.newLineCount = block.oldLines.count
                 return (block, next)
             }
@@ -187,11 +187,18 @@ public enum UnifiedDiff {
             body(text.bytes, copied..<block.region.upperBound)
         }
 
-        /// Whether an edit inserts whole lines right before line `index`: then
-        /// the diff shows added lines, not a changed line.
-        func isLineInsertion(_ edit: ByteEdit, before index: Int) -> Bool {
-            edit.range.isEmpty && index < text.lines.count && edit.range.lowerBound == text.lines[index].start
-                && edit.replacement.last == 0x0A
+        /// Whether edit `edit` inserts whole lines right before line `index`:
+        /// then the diff shows added lines, not a changed line.
+        func isLineInsertion(_ edit: Int, before index: Int) -> Bool {
+            let range = edits.range(at: edit)
+            return range.isEmpty && index < text.lines.count && range.lowerBound == text.lines[index].start
+                && edits[edit].replacement.last == 0x0A
+        }
+
+        /// Whether the edits only insert text, without newlines.
+        func insertsWithinLines(_ range: Range<Int>) -> Bool {
+            if let insertion = edits.commonInsertion { return !insertion.contains(0x0A) }
+            return edits[range].allSatisfy { $0.range.isEmpty && !$0.replacement.contains(0x0A) }
         }
 
         /// The physical line holding a byte offset; lines.count for the end of

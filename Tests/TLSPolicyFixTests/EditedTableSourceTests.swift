@@ -1,0 +1,121 @@
+// EditedTableSourceTests.swift: apply builds an index from the parse the
+// plan was made from, plus the insertions, instead of parsing the written
+// file again. These tests hold that shortcut to what it claims: the pieces
+// it writes are exactly the edited file, their records are exactly those
+// the index is built from (checked against a whole parse of the new bytes),
+// and anything else is refused before a byte is written.
+
+import FileSafety
+import Foundation
+import HashMap
+import PostconfModel
+import PostfixTestSupport
+@testable import TLSPolicyFix
+import Testing
+
+@Suite struct EditedTableSourceTests {
+    static let insertion = Array(" servername=hostname".utf8)
+
+    /// The table's change: the insertion at the end of every entry whose
+    /// number `edited` accepts, as the inspection places it.
+    static func change(_ source: TableSource, edited: (Int) -> Bool) -> FileChange {
+        var edits = ByteEdits()
+        for index in 0..<source.entryCount where edited(index) {
+            edits.append(ByteEdit(insert: insertion, at: PolicyTables.endOfText(lastLine: source.logicalLine(ofEntry: index).lastTextLine, in: source.text)))
+        }
+        return FileChange(path: source.path, displayPath: source.path, original: source.text, edits: edits)
+    }
+
+    /// Writes the edited table through PieceWriter into a file and returns its bytes.
+    static func written(_ table: EditedTableSource, in directory: TestDirectory) throws -> [UInt8] {
+        let path = directory.file("written")
+        let file = try AtomicFile.begin(replacing: path, metadataForNewFile: FileMetadata(mode: 0o644, uid: getuid(), gid: getgid()))
+        var writer = EditedTableSource.PieceWriter(table: table, fd: file.descriptor, path: file.temporaryPath)
+        var pieces = 0
+        while try writer.writeNextPiece() { pieces += 1 }
+        #expect(pieces > 2)
+        try file.finish().commit()
+        return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    /// Every shape of entry (continuations with comments between them, CRLF,
+    /// tabs, trailing blanks, upper case, duplicates, skipped lines), over
+    /// several pieces, with no final newline.
+    static func awkwardTable(entries: Int) -> [UInt8] {
+        var text = "  leading white space: postmap skips this line\n"
+        for index in 0..<entries {
+            switch index % 7 {
+            case 0: text += "a\(index).example verify\n"
+            case 1: text += "B\(index).Example\tsecure match=nexthop  \r\n"
+            case 2: text += "c\(index).example secure\n# comment inside\n\n    match=.c\(index).example\n"
+            case 3: text += "d\(index).example dane-only\n"
+            case 4: text += "novalue\(index)\n"
+            case 5: text += "a\(index - 5).EXAMPLE verify\n"
+            default: text += "\"quoted \(index)\" verify ciphers=high\t \n"
+            }
+        }
+        return Array((text + "last.example verify").utf8)
+    }
+
+    @Test func piecesAreTheEditedFileAndReadAsTheRecordsTheIndexIsBuiltFrom() throws {
+        let directory = try TestDirectory()
+        // About 3 MB: several pieces.
+        let bytes = Self.awkwardTable(entries: 100_000)
+        let source = try TableSource(path: "policy", bytes: bytes, utf8Checks: false)
+        let change = Self.change(source) { $0 % 3 != 1 }
+        let table = try EditedTableSource(source: source, change: change)
+
+        let written = try Self.written(table, in: directory)
+        #expect(written == change.newBytes)
+        let reparsed = try TableSource(path: "policy", bytes: written, utf8Checks: false)
+        #expect(reparsed.entryCount == table.recordCount)
+        for index in 0..<table.recordCount {
+            let record = table.record(at: index)
+            let parsed = reparsed.record(at: index)
+            guard Array(record.key) == Array(parsed.key), Array(record.value) + Array(record.appended) == Array(parsed.value) else {
+                Issue.record("entry \(index) differs")
+                return
+            }
+        }
+        // The index digest postmap's records would give.
+        var expected = RecordDigest()
+        for (key, value) in reparsed.storedRecords() {
+            key.withUnsafeBytes { key in value.withUnsafeBytes { value in expected.add(key: key, value: value) } }
+        }
+        #expect(NativeIndex.storedDigest(of: table) == expected)
+    }
+
+    @Test func anEditThatIsNotAtTheEndOfAnEntryIsRefused() throws {
+        let source = try TableSource(path: "policy", bytes: Array("a.example verify\nb.example secure\n".utf8), utf8Checks: false)
+        var edits = ByteEdits()
+        edits.append(ByteEdit(insert: Self.insertion, at: 5))  // inside the key
+        #expect(throws: ConfigurationError.self) {
+            try EditedTableSource(source: source, change: FileChange(path: "policy", displayPath: "policy", original: source.text, edits: edits))
+        }
+        // Two different insertions, or one with a newline.
+        var mixed = ByteEdits()
+        mixed.append(ByteEdit(insert: Self.insertion, at: 16))
+        mixed.append(ByteEdit(insert: Array(" x=y".utf8), at: 33))
+        #expect(throws: ConfigurationError.self) {
+            try EditedTableSource(source: source, change: FileChange(path: "policy", displayPath: "policy", original: source.text, edits: mixed))
+        }
+        var newline = ByteEdits()
+        newline.append(ByteEdit(insert: Array(" x\nc.example verify".utf8), at: 16))
+        #expect(throws: ConfigurationError.self) {
+            try EditedTableSource(source: source, change: FileChange(path: "policy", displayPath: "policy", original: source.text, edits: newline))
+        }
+    }
+
+    @Test func byteEditsStayCompactOnlyWhileEveryEditIsTheSameInsertion() {
+        var edits = ByteEdits()
+        edits.reserveCapacity(10)
+        for offset in [3, 9, 27] { edits.append(ByteEdit(insert: Self.insertion, at: offset)) }
+        #expect(edits.commonInsertion == Self.insertion)
+        #expect(Array(edits) == [3, 9, 27].map { ByteEdit(insert: Self.insertion, at: $0) })
+        edits.append(ByteEdit(range: 40..<42, replacement: Array("x".utf8)))
+        #expect(edits.commonInsertion == nil)
+        #expect(Array(edits) == [3, 9, 27].map { ByteEdit(insert: Self.insertion, at: $0) } + [ByteEdit(range: 40..<42, replacement: Array("x".utf8))])
+        #expect(edits.range(at: 3) == 40..<42)
+        #expect(ByteEdits().commonInsertion == [])
+    }
+}
