@@ -8,6 +8,8 @@
 // start with white space and (with SMTPUTF8 enabled) lines that are not
 // UTF-8; the same lines are skipped here and reported as such.
 
+import Dispatch
+
 /// One record of a table source, as postmap would store it (before postmap
 /// lower-cases the key).
 public struct TableEntry: Sendable, Equatable {
@@ -129,46 +131,84 @@ public struct TableSource: Sendable {
         if let line = text.firstLineWithNUL {
             throw ConfigFileError(SourceLocation(path: path, line: line), "NUL byte in a table source; Postfix would truncate this line")
         }
+        // First every logical line is split (the key's hash computed with
+        // it), the two halves of a large table at once; then, in file
+        // order, each entry is added to the key table: a repeated key marks
+        // the entry, which spares later lookups for all the others.
+        let count = text.logicalLines.count
+        let halves = count >= 1 << 16 ? 2 : 1
+        var spans = [EntrySpan](repeating: EntrySpan(line: 0, keyStart: 0, keyEnd: 0, valueStart: 0, valueEnd: 0), count: count)
+        var hashes = [UInt64](repeating: 0, count: count)
+        var skippedByHalf = [[SkippedLine]](repeating: [], count: halves)
+        spans.withUnsafeMutableBufferPointer { spans in
+            hashes.withUnsafeMutableBufferPointer { hashes in
+                skippedByHalf.withUnsafeMutableBufferPointer { skippedByHalf in
+                    // Each half writes only its own elements.
+                    nonisolated(unsafe) let (spans, hashes, skippedByHalf) = (spans, hashes, skippedByHalf)
+                    DispatchQueue.concurrentPerform(iterations: halves) { half in
+                        let lines = (count * half / halves)..<(count * (half + 1) / halves)
+                        skippedByHalf[half] = TableSource.split(text, lines: lines, utf8Checks: utf8Checks, into: spans, hashes: hashes)
+                    }
+                }
+            }
+        }
+        var firstEntries = KeyTable(capacity: count)
+        var entries = 0
+        for index in 0..<count where spans[index].keyEnd != 0 {
+            var span = spans[index]
+            let inserted = firstEntries.insertIfAbsent(entries, hash: hashes[index]) { other in
+                TableSource.foldedKeysEqual(TableSource.key(of: spans[other], in: text), TableSource.key(of: span, in: text))
+            }
+            if !inserted { span.line |= EntrySpan.repeatedKey }
+            spans[entries] = span
+            entries += 1
+        }
+        spans.removeLast(count - entries)
+        let skipped = skippedByHalf.flatMap { $0 }
+        self.path = path
+        self.skippedLines = skipped
+        self.utf8Checks = utf8Checks
+        self.storage = Storage(text: text, spans: spans, firstEntries: firstEntries)
+    }
+
+    /// Splits the logical lines `lines` of `text`: the entry of logical
+    /// line i goes to spans[i] and its key's hash to hashes[i]; a line
+    /// postmap skips leaves spans[i] with keyEnd 0 (a key is never empty)
+    /// and is returned. Touches nothing else, so two calls on different
+    /// lines can run at once.
+    private static func split(
+        _ text: ConfigText, lines: Range<Int>, utf8Checks: Bool,
+        into spans: UnsafeMutableBufferPointer<EntrySpan>, hashes: UnsafeMutableBufferPointer<UInt64>
+    ) -> [SkippedLine] {
         var skipped: [SkippedLine] = []
-        var spans: [EntrySpan] = []
-        spans.reserveCapacity(text.logicalLines.count)
-        // Every entry is added to the key table as it is found; a repeated
-        // key marks the entry, which spares later lookups for all the others.
-        var firstEntries = KeyTable(capacity: text.logicalLines.count)
-        bytes.withUnsafeBufferPointer { buffer in
-            for (index, logical) in text.logicalLines.enumerated() {
+        text.bytes.withUnsafeBufferPointer { buffer in
+            for index in lines {
+                let logical = text.logicalLines[index]
                 let outcome: SplitOutcome
                 var base = 0
                 if logical.startsWithWhitespace {
                     outcome = .skipped(.startsWithWhitespace)
                 } else if logical.isContinued {
                     let joined = text.text(of: logical)
-                    outcome = joined.withUnsafeBufferPointer { TableSource.split($0, utf8Checks: utf8Checks) }
+                    outcome = joined.withUnsafeBufferPointer { split($0, utf8Checks: utf8Checks) }
                 } else {
                     let line = text.lines[logical.firstLine]
                     base = line.start
-                    outcome = TableSource.split(UnsafeBufferPointer(rebasing: buffer[line.start..<line.contentEnd]), utf8Checks: utf8Checks)
+                    outcome = split(UnsafeBufferPointer(rebasing: buffer[line.start..<line.contentEnd]), utf8Checks: utf8Checks)
                 }
                 switch outcome {
                 case .record(let parts):
-                    var span = EntrySpan(
+                    spans[index] = EntrySpan(
                         line: UInt32(index) | (logical.isContinued ? EntrySpan.continued : 0),
                         keyStart: UInt32(base + parts.key.lowerBound), keyEnd: UInt32(base + parts.key.upperBound),
                         valueStart: UInt32(base + parts.value.lowerBound), valueEnd: UInt32(base + parts.value.upperBound))
-                    let inserted = firstEntries.insertIfAbsent(spans.count, hash: parts.keyHash) { other in
-                        TableSource.foldedKeysEqual(TableSource.key(of: spans[other], in: text), TableSource.key(of: span, in: text))
-                    }
-                    if !inserted { span.line |= EntrySpan.repeatedKey }
-                    spans.append(span)
+                    hashes[index] = parts.keyHash
                 case .skipped(let reason):
                     skipped.append(SkippedLine(reason: reason, lineNumber: text.lineNumber(of: logical)))
                 }
             }
         }
-        self.path = path
-        self.skippedLines = skipped
-        self.utf8Checks = utf8Checks
-        self.storage = Storage(text: text, spans: spans, firstEntries: firstEntries)
+        return skipped
     }
 
     /// One entry's key and value, without copying them.

@@ -45,6 +45,36 @@ struct TableSourceDifferentialTests {
         #expect(source.skippedLines.filter { $0.reason == .startsWithWhitespace }.count == postmapLeading)
     }
 
+    /// A table large enough to be split in two halves at once: every
+    /// fixture, again and again (so most keys repeat, across the halves
+    /// too, and the first must still win), with the keys of each round
+    /// also written once more with a round number.
+    @Test("postmap -s agrees on a table split in halves", arguments: [true, false])
+    func largeTableMatchesPostmap(utf8: Bool) throws {
+        let directory = try TestDirectory()
+        try directory.write("conf/main.cf", "compatibility_level = \(utf8 ? "3.6" : "0")\n")
+        let all = try Self.fixtures.map { try readBytes(fixturesDirectory + "/tables/" + $0) }
+        let fixtures: [UInt8] = all.flatMap { $0 + [0x0A] }
+        let rounds = 70_000 / ConfigText(bytes: fixtures).logicalLines.count + 1
+        var bytes: [UInt8] = []
+        for round in 0..<rounds {
+            bytes += fixtures + Array("round\(round).example verify\nROUND\(round).example secure\n".utf8)
+        }
+        let path = try directory.write("table", bytes)
+        let build = try ExternalTool.postmap(["hash:" + path], configDirectory: directory.file("conf"))
+        #expect(build.status == 0, "postmap failed: \(build.errors)")
+        let dump = try ExternalTool.postmap(["-s", "hash:" + path], configDirectory: directory.file("conf"))
+        let postmapLines = dump.output.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast().map(Array.init).sorted { $0.lexicographicallyPrecedes($1) }
+        let source = try TableSource(path: path, bytes: bytes, utf8Checks: utf8)
+        let ourLines = source.storedRecords().map { $0.key + [0x09] + $0.value }.sorted { $0.lexicographicallyPrecedes($1) }
+        #expect(ourLines.count == postmapLines.count)
+        #expect(ourLines == postmapLines)
+        #expect(source.storedRecordCount == postmapLines.count)
+        // Skipped lines come back in file order, from both halves.
+        let numbers = source.skippedLines.map(\.lineNumber)
+        #expect(numbers == numbers.sorted() && !numbers.isEmpty)
+    }
+
     @Test("every fixture reprints byte for byte", arguments: fixtures)
     func roundTrip(fixture: String) throws {
         let bytes = try readBytes(fixturesDirectory + "/tables/" + fixture)
