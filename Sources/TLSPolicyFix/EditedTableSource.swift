@@ -39,7 +39,7 @@ struct EditedTableSource: IndexSource, Sendable {
     init(source: TableSource, change: FileChange) throws(ConfigurationError) {
         self.source = source
         let edits = change.edits
-        let inOrder = zip(edits, edits.dropFirst()).allSatisfy { $0.range.lowerBound < $1.range.lowerBound }
+        let inOrder = (1..<max(1, edits.count)).allSatisfy { edits.range(at: $0 - 1).lowerBound < edits.range(at: $0).lowerBound }
         self.edits = inOrder ? edits : ByteEdits(edits.sorted { $0.range.lowerBound < $1.range.lowerBound })
         insertion = edits.first?.replacement ?? []
         var appended = [UInt64](repeating: 0, count: (source.entryCount + 63) / 64)

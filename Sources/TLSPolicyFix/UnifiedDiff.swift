@@ -111,12 +111,18 @@ public enum UnifiedDiff {
     struct BlockScanner {
         let text: ConfigText
         let edits: ByteEdits
+        /// Whether every edit inserts text without a newline (as a table's
+        /// all do), known up front; nil when it depends on the edit.
+        let onlyInsertsWithinLines: Bool?
 
         init(_ change: FileChange) {
             text = change.original
             // The tool makes its edits in file order; sort only when not.
-            let inOrder = zip(change.edits, change.edits.dropFirst()).allSatisfy { $0.range.lowerBound <= $1.range.lowerBound }
+            let inOrder = (1..<max(1, change.edits.count)).allSatisfy {
+                change.edits.range(at: $0 - 1).lowerBound <= change.edits.range(at: $0).lowerBound
+            }
             edits = inOrder ? change.edits : ByteEdits(change.edits.sorted { $0.range.lowerBound < $1.range.lowerBound })
+            onlyInsertsWithinLines = edits.commonInsertion.map { !$0.contains(0x0A) }
         }
 
         /// The block that starts with edit `index`. Edits on the same lines
@@ -197,8 +203,7 @@ public enum UnifiedDiff {
 
         /// Whether the edits only insert text, without newlines.
         func insertsWithinLines(_ range: Range<Int>) -> Bool {
-            if let insertion = edits.commonInsertion { return !insertion.contains(0x0A) }
-            return edits[range].allSatisfy { $0.range.isEmpty && !$0.replacement.contains(0x0A) }
+            onlyInsertsWithinLines ?? edits[range].allSatisfy { $0.range.isEmpty && !$0.replacement.contains(0x0A) }
         }
 
         /// The physical line holding a byte offset; lines.count for the end of
