@@ -74,7 +74,7 @@ struct EditedTableSource: IndexSource, Sendable {
     }
 
     /// About how many bytes each piece of the new file has.
-    static let pieceSize = 1 << 20
+    static let pieceSize = 1 << 18
 
     /// Writes the new file a piece at a time, each piece checked as the
     /// header says, for a caller that does so between other work (see
