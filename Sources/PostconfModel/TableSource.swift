@@ -60,22 +60,28 @@ public struct TableEntrySlices: Sendable {
 /// value are slices of the file when asked for. `entries`, which copies
 /// every record, is for small tables and tests.
 public struct TableSource: Sendable {
-    public let path: String
+    public var path: String { storage.path }
     /// Lines postmap would skip with a warning.
-    public let skippedLines: [SkippedLine]
+    public var skippedLines: [SkippedLine] { storage.skippedLines }
     /// Whether the source was read in postmap's SMTPUTF8 mode.
-    public let utf8Checks: Bool
-    /// Everything per entry, shared by copies of the source (one reference
-    /// to retain instead of a dozen arrays).
+    public var utf8Checks: Bool { storage.utf8Checks }
+    /// Everything, shared by copies of the source: a copy (made for every
+    /// entry a reader looks at) retains one reference, not a dozen arrays.
     private let storage: Storage
 
     private final class Storage: Sendable {
+        let path: String
+        let skippedLines: [SkippedLine]
+        let utf8Checks: Bool
         let text: ConfigText
         let spans: [EntrySpan]
         /// The first entry of each (lower-cased) key: what postmap stores.
         let firstEntries: KeyTable
 
-        init(text: ConfigText, spans: [EntrySpan], firstEntries: KeyTable) {
+        init(path: String, skippedLines: [SkippedLine], utf8Checks: Bool, text: ConfigText, spans: [EntrySpan], firstEntries: KeyTable) {
+            self.path = path
+            self.skippedLines = skippedLines
+            self.utf8Checks = utf8Checks
             self.text = text
             self.spans = spans
             self.firstEntries = firstEntries
@@ -165,10 +171,7 @@ public struct TableSource: Sendable {
         }
         spans.removeLast(count - entries)
         let skipped = skippedByHalf.flatMap { $0 }
-        self.path = path
-        self.skippedLines = skipped
-        self.utf8Checks = utf8Checks
-        self.storage = Storage(text: text, spans: spans, firstEntries: firstEntries)
+        self.storage = Storage(path: path, skippedLines: skipped, utf8Checks: utf8Checks, text: text, spans: spans, firstEntries: firstEntries)
     }
 
     /// Splits the logical lines `lines` of `text`: the entry of logical

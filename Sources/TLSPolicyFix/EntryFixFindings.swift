@@ -46,13 +46,12 @@ struct EntryFixFindings: Sendable {
     }
 
     /// Adds the finding of the entry whose key is at `keyRange` of the
-    /// table's source, on 1-based `line`; false when it does not fit (a key
-    /// that does not start its line or of 64 KiB or more, the 65536th
-    /// table): the caller keeps a Finding for it instead.
-    mutating func add(table: Int, keyRange: Range<Int>, line: Int, level: TLSSecurityLevel, position: Int) -> Bool {
-        guard table <= Int(UInt16.max), keyRange.count <= Int(UInt16.max),
-            keyRange.lowerBound == tables[table].text.lines[line - 1].start
-        else { return false }
+    /// table's source, on 1-based `line`, which starts at `lineStart`;
+    /// false when it does not fit (a key that does not start its line or of
+    /// 64 KiB or more, the 65536th table): the caller keeps a Finding for
+    /// it instead.
+    mutating func add(table: Int, keyRange: Range<Int>, line: Int, lineStart: Int, level: TLSSecurityLevel, position: Int) -> Bool {
+        guard table <= Int(UInt16.max), keyRange.count <= Int(UInt16.max), keyRange.lowerBound == lineStart else { return false }
         entries.append(Entry(position: UInt32(position), line: UInt32(line), keyLength: UInt16(keyRange.count),
                              table: UInt16(table), level: level))
         return true

@@ -439,7 +439,7 @@ struct InspectionState {
                 let tableNumber = entryFixTable ?? entryFixes.addTable(EntryFixFindings.Table(
                     display: key.display, text: table.text, messages: missingMessages, fix: appendFix))
                 entryFixTable = tableNumber
-                compact = entryFixes.add(table: tableNumber, keyRange: key.range, line: key.line, level: level, position: findings.count)
+                compact = entryFixes.add(table: tableNumber, keyRange: key.range, line: key.line, lineStart: key.lineStart, level: level, position: findings.count)
             }
             if !compact {
                 findings.append(Finding(.fixable, .missingServername, at: sites.location(of: view), subject: sites.key(of: view), level: level,

@@ -121,14 +121,15 @@ struct PolicySites: RandomAccessCollection {
     }
 
     /// For a source's site: where its key is in the file (the key is on
-    /// the entry's first line, continued or not), its line and the path to
-    /// show; nil for other sites.
-    func keyInSource(of site: View) -> (range: Range<Int>, line: Int, display: String)? {
+    /// the entry's first line, continued or not), its line, where that line
+    /// starts, and the path to show; nil for other sites.
+    func keyInSource(of site: View) -> (range: Range<Int>, line: Int, lineStart: Int, display: String)? {
         guard case .source(let source) = storage, let entry = site.entry else { return nil }
+        let lineStart = source.text.lines[entry.logicalLine.firstLine].start
         // A continued entry's slices index its joined text, which starts
         // with the whole of its first line.
-        let offset = entry.logicalLine.isContinued ? source.text.lines[entry.logicalLine.firstLine].start : 0
-        return (entry.key.startIndex + offset..<entry.key.endIndex + offset, entry.lineNumber, source.display)
+        let offset = entry.logicalLine.isContinued ? lineStart : 0
+        return (entry.key.startIndex + offset..<entry.key.endIndex + offset, entry.lineNumber, lineStart, source.display)
     }
 
     func location(at index: Int) -> SourceLocation {
