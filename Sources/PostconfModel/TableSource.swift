@@ -143,11 +143,12 @@ public struct TableSource: Sendable {
         // the entry, which spares later lookups for all the others.
         let count = text.logicalLines.count
         let halves = count >= 1 << 16 ? 2 : 1
-        var spans = [EntrySpan](repeating: EntrySpan(line: 0, keyStart: 0, keyEnd: 0, valueStart: 0, valueEnd: 0), count: count)
-        var hashes = [UInt64](repeating: 0, count: count)
+        // The arrays are not zero-filled first: split writes every element,
+        // and the pages are first touched by the thread that fills them.
+        var hashes: [UInt64] = []
         var skippedByHalf = [[SkippedLine]](repeating: [], count: halves)
-        spans.withUnsafeMutableBufferPointer { spans in
-            hashes.withUnsafeMutableBufferPointer { hashes in
+        var spans = [EntrySpan](unsafeUninitializedCapacity: count) { spans, spansWritten in
+            hashes = [UInt64](unsafeUninitializedCapacity: count) { hashes, hashesWritten in
                 skippedByHalf.withUnsafeMutableBufferPointer { skippedByHalf in
                     // Each half writes only its own elements.
                     nonisolated(unsafe) let (spans, hashes, skippedByHalf) = (spans, hashes, skippedByHalf)
@@ -156,7 +157,9 @@ public struct TableSource: Sendable {
                         skippedByHalf[half] = TableSource.split(text, lines: lines, utf8Checks: utf8Checks, into: spans, hashes: hashes)
                     }
                 }
+                hashesWritten = count
             }
+            spansWritten = count
         }
         var firstEntries = KeyTable(capacity: count)
         var entries = 0
@@ -176,8 +179,8 @@ public struct TableSource: Sendable {
 
     /// Splits the logical lines `lines` of `text`: the entry of logical
     /// line i goes to spans[i] and its key's hash to hashes[i]; a line
-    /// postmap skips leaves spans[i] with keyEnd 0 (a key is never empty)
-    /// and is returned. Touches nothing else, so two calls on different
+    /// postmap skips gets a span with keyEnd 0 (a key is never empty) and
+    /// is returned. Touches nothing else, so two calls on different
     /// lines can run at once.
     private static func split(
         _ text: ConfigText, lines: Range<Int>, utf8Checks: Bool,
@@ -207,6 +210,8 @@ public struct TableSource: Sendable {
                         valueStart: UInt32(base + parts.value.lowerBound), valueEnd: UInt32(base + parts.value.upperBound))
                     hashes[index] = parts.keyHash
                 case .skipped(let reason):
+                    spans[index] = EntrySpan(line: 0, keyStart: 0, keyEnd: 0, valueStart: 0, valueEnd: 0)
+                    hashes[index] = 0
                     skipped.append(SkippedLine(reason: reason, lineNumber: text.lineNumber(of: logical)))
                 }
             }
