@@ -12,6 +12,10 @@
 
 import PostconfModel
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 public enum UnifiedDiff {
     /// Lines of context around each change, as `diff -u`.
     static let contextLines = 3
@@ -215,6 +219,8 @@ public enum UnifiedDiff {
             let lines = text.lines
             let count = lines.count
             var low = min(hint, count)
+            // Nearly always the answer is the hint or a line or two after it.
+            for _ in 0..<4 where low < count && lines.end(of: low) <= offset { low += 1 }
             var step = 1
             var high = low
             while high < count && lines.end(of: high) <= offset {
@@ -264,14 +270,18 @@ public enum UnifiedDiff {
         mutating func appendNewLines(of block: Block, in scanner: BlockScanner) {
             var atLineStart = true
             scanner.forEachNewPiece(of: block) { bytes, range in
-                var from = range.lowerBound
-                while from < range.upperBound {
-                    if atLineStart { buffer.append(UInt8(ascii: "+")) }
-                    let newline = bytes[from..<range.upperBound].firstIndex(of: 0x0A)
-                    let to = newline.map { $0 + 1 } ?? range.upperBound
-                    buffer.append(contentsOf: bytes[from..<to])
-                    atLineStart = newline != nil
-                    from = to
+                bytes.withUnsafeBufferPointer { bytes in
+                    var from = range.lowerBound
+                    while from < range.upperBound {
+                        if atLineStart { buffer.append(UInt8(ascii: "+")) }
+                        // memchr: a diff of a large table has tens of megabytes to look through.
+                        let newline = memchr(bytes.baseAddress! + from, 0x0A, range.upperBound - from)
+                            .map { UnsafeRawPointer($0) - UnsafeRawPointer(bytes.baseAddress!) }
+                        let to = newline.map { $0 + 1 } ?? range.upperBound
+                        buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[from..<to]))
+                        atLineStart = newline != nil
+                        from = to
+                    }
                 }
             }
             if !atLineStart { buffer.append(contentsOf: "\n\\ No newline at end of file\n".utf8) }
