@@ -11,7 +11,6 @@
 // the overlap gains).
 
 import Dispatch
-import Synchronization
 
 /// Records in their stored form (key folded, key and value NUL-terminated),
 /// one after another in one buffer.
@@ -53,7 +52,7 @@ final class BatchInserter: @unchecked Sendable {
     /// to do while that thread does a step of other work.
     private static let waitingLimit = 16
 
-    private struct Queue: ~Copyable {
+    private struct Queue {
         /// Batches to insert; nil marks the end.
         var waiting: [StoredRecordBatch?] = []
         /// Inserted batches, emptied, for reuse.
@@ -63,7 +62,10 @@ final class BatchInserter: @unchecked Sendable {
     // The database is used by the inserter's thread only, from start() on.
     private let database: BerkeleyDatabase
     private let indexPath: String
-    private let queue = Mutex(Queue())
+    /// Guarded by `queueLock` (a semaphore rather than a Mutex: the thread
+    /// sanitizer understands libdispatch's, so the tests can check this).
+    private var queue = Queue()
+    private let queueLock = DispatchSemaphore(value: 1)
     private let free = DispatchSemaphore(value: BatchInserter.waitingLimit)
     private let ready = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
@@ -81,28 +83,28 @@ final class BatchInserter: @unchecked Sendable {
     /// Hands a full batch over (waits while too many are waiting).
     func submit(_ batch: StoredRecordBatch) {
         free.wait()
-        queue.withLock { $0.waiting.append(batch) }
+        withQueue { $0.waiting.append(batch) }
         ready.signal()
     }
 
     /// Hands a full batch over unless too many are waiting; false then.
     func trySubmit(_ batch: StoredRecordBatch) -> Bool {
         guard free.wait(timeout: .now()) == .success else { return false }
-        queue.withLock { $0.waiting.append(batch) }
+        withQueue { $0.waiting.append(batch) }
         ready.signal()
         return true
     }
 
     /// An empty batch, reusing an inserted one when there is one.
     func emptyBatch() -> StoredRecordBatch {
-        queue.withLock { $0.spare.popLast() } ?? StoredRecordBatch()
+        withQueue { $0.spare.popLast() } ?? StoredRecordBatch()
     }
 
     /// Marks the end of the records: the thread stores what it has, closes
     /// the database and reads the file back.
     func endOfRecords() {
         free.wait()
-        queue.withLock { $0.waiting.append(nil) }
+        withQueue { $0.waiting.append(nil) }
         ready.signal()
     }
 
@@ -112,9 +114,15 @@ final class BatchInserter: @unchecked Sendable {
         return try outcome.get()
     }
 
+    private func withQueue<Result>(_ body: (inout Queue) -> Result) -> Result {
+        queueLock.wait()
+        defer { queueLock.signal() }
+        return body(&queue)
+    }
+
     private func take() -> StoredRecordBatch? {
         ready.wait()
-        let batch = queue.withLock { $0.waiting.removeFirst() }
+        let batch = withQueue { $0.waiting.removeFirst() }
         free.signal()
         return batch
     }
@@ -122,7 +130,7 @@ final class BatchInserter: @unchecked Sendable {
     private func giveBack(_ batch: StoredRecordBatch) {
         var batch = batch
         batch.removeAll()
-        queue.withLock { $0.spare.append(batch) }
+        withQueue { $0.spare.append(batch) }
     }
 
     private func run() {
