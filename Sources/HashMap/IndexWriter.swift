@@ -5,7 +5,6 @@
 // drops to 0) instead of a file being rewritten under them.
 
 import FileSafety
-import Glibc
 import SystemPackage
 
 /// What a build stored and what it dropped.
