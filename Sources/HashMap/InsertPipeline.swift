@@ -59,7 +59,7 @@ final class BatchInserter: @unchecked Sendable {
         var spare: [StoredRecordBatch] = []
     }
 
-    // The database is used by the inserter's thread only, from start() on.
+    // The database is used by the inserter's thread only, from init on.
     private let database: BerkeleyDatabase
     private let indexPath: String
     /// Guarded by `queueLock` (a semaphore rather than a Mutex: the thread
