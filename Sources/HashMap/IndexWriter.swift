@@ -133,7 +133,7 @@ public enum IndexWriter {
             for position in 0..<recordCount {
                 let index = order.map { Int($0[position]) } ?? position
                 let record = source.record(at: index)
-                guard isValid(record) else {
+                guard problem(with: record) == nil else {
                     // Named as a scan in file order finds it.
                     invalid = firstInvalidRecord(of: source, indexPath: indexPath)
                     break
@@ -217,24 +217,21 @@ public enum IndexWriter {
         return report
     }
 
-    /// Whether postmap could have written the record: keys and values are C
-    /// strings to Postfix, so an empty key or an embedded NUL cannot be.
-    private static func isValid(_ record: SourceRecord) -> Bool {
-        !record.key.isEmpty && !record.key.contains(0) && !record.value.contains(0) && !record.appended.contains(0)
+    /// Why postmap could never have written the record, or nil: keys and
+    /// values are C strings to Postfix, so an empty key or an embedded NUL
+    /// cannot be.
+    private static func problem(with record: SourceRecord) -> String? {
+        if record.key.isEmpty { return "the key is empty" }
+        if record.key.contains(0) { return "the key contains a NUL byte" }
+        if record.value.contains(0) || record.appended.contains(0) { return "the value contains a NUL byte" }
+        return nil
     }
 
-    /// The error for the first record (in file order) isValid refuses.
+    /// The error for the first record, in file order, that has a problem.
     private static func firstInvalidRecord(of source: some IndexSource, indexPath: String) -> HashMapError? {
         for index in 0..<source.recordCount {
-            let record = source.record(at: index)
-            if record.key.isEmpty {
-                return .invalidRecord(path: indexPath, index: index, reason: "the key is empty")
-            }
-            if record.key.contains(0) {
-                return .invalidRecord(path: indexPath, index: index, reason: "the key contains a NUL byte")
-            }
-            if record.value.contains(0) || record.appended.contains(0) {
-                return .invalidRecord(path: indexPath, index: index, reason: "the value contains a NUL byte")
+            if let reason = problem(with: source.record(at: index)) {
+                return .invalidRecord(path: indexPath, index: index, reason: reason)
             }
         }
         return nil
