@@ -70,6 +70,15 @@ public struct ByteEdits: RandomAccessCollection, Sendable {
         }
     }
 
+    /// The edits in file order (by where they start, then where they end):
+    /// the list itself when it is in order already, as the tool's edits are
+    /// (they are made walking the file), so a large table's are not copied.
+    public func inFileOrder() -> ByteEdits {
+        func key(_ index: Int) -> (Int, Int) { (range(at: index).lowerBound, range(at: index).upperBound) }
+        if (1..<Swift.max(1, count)).allSatisfy({ key($0 - 1) <= key($0) }) { return self }
+        return ByteEdits(sorted { ($0.range.lowerBound, $0.range.upperBound) < ($1.range.lowerBound, $1.range.upperBound) })
+    }
+
     /// The bytes every edit inserts, when all of them are insertions of the
     /// same bytes (also when there is none: then empty).
     public var commonInsertion: [UInt8]? {
@@ -129,7 +138,7 @@ extension Array where Element == UInt8 {
     /// The bytes with the edits applied. Edits must not overlap; they may come
     /// in any order.
     public func applying(_ edits: some Collection<ByteEdit>) -> [UInt8] {
-        let sorted = edits.sorted { ($0.range.lowerBound, $0.range.upperBound) < ($1.range.lowerBound, $1.range.upperBound) }
+        let sorted = ByteEdits(edits).inFileOrder()
         var out: [UInt8] = []
         out.reserveCapacity(count + sorted.reduce(0) { $0 + $1.replacement.count })
         var copied = 0

@@ -38,16 +38,14 @@ struct EditedTableSource: IndexSource, Sendable {
     /// inspection makes to a postmap source.
     init(source: TableSource, change: FileChange) throws(ConfigurationError) {
         self.source = source
-        let edits = change.edits
-        let inOrder = (1..<max(1, edits.count)).allSatisfy { edits.range(at: $0 - 1).lowerBound < edits.range(at: $0).lowerBound }
-        self.edits = inOrder ? edits : ByteEdits(edits.sorted { $0.range.lowerBound < $1.range.lowerBound })
+        edits = change.edits.inFileOrder()
         insertion = edits.first?.replacement ?? []
         var appended = [UInt64](repeating: 0, count: (source.entryCount + 63) / 64)
         var next = 0
         let text = source.text
-        for index in 0..<source.entryCount where next < self.edits.count {
+        for index in 0..<source.entryCount where next < edits.count {
             let end = PolicyTables.endOfText(lastLine: source.logicalLine(ofEntry: index).lastTextLine, in: text)
-            let at = self.edits[next].range.lowerBound
+            let at = edits.range(at: next).lowerBound
             if at == end {
                 appended[index / 64] |= 1 << (index % 64)
                 next += 1
@@ -56,7 +54,7 @@ struct EditedTableSource: IndexSource, Sendable {
             }
         }
         self.appended = appended
-        guard next == self.edits.count, self.edits.commonInsertion == insertion, !insertion.contains(0x0A)
+        guard next == edits.count, edits.commonInsertion == insertion, !insertion.contains(0x0A)
         else {
             throw .writeFailed(path: source.path, reason: "internal error: an edit of this table is not the insertion of an attribute at the end of an entry")
         }

@@ -121,11 +121,7 @@ public enum UnifiedDiff {
 
         init(_ change: FileChange) {
             text = change.original
-            // The tool makes its edits in file order; sort only when not.
-            let inOrder = (1..<max(1, change.edits.count)).allSatisfy {
-                change.edits.range(at: $0 - 1).lowerBound <= change.edits.range(at: $0).lowerBound
-            }
-            edits = inOrder ? change.edits : ByteEdits(change.edits.sorted { $0.range.lowerBound < $1.range.lowerBound })
+            edits = change.edits.inFileOrder()
             onlyInsertsWithinLines = edits.commonInsertion.map { !$0.contains(0x0A) }
         }
 
