@@ -26,15 +26,17 @@ public struct ByteEdit: Sendable, Equatable {
 /// 4-byte offsets (a ByteEdit apiece would be 24 bytes, and more than half
 /// the table's own size). Any other edit turns the list into plain ByteEdits.
 public struct ByteEdits: RandomAccessCollection, Sendable {
-    // Inlinable: the diff of a large table reads its edits a few times each.
-    @usableFromInline
-    enum Storage: Sendable {
-        case edits([ByteEdit])
-        case insertions(offsets: [UInt32], bytes: [UInt8])
-    }
+    // Three plain properties rather than an enum of the two forms: reading
+    // an enum's payload copied (retained) it on every access, and the diff
+    // of a large table reads its edits a few times each, on two threads.
+    // Inlinable for the same reason.
 
-    @usableFromInline
-    var storage: Storage = .edits([])
+    /// The edits, while `insertion` is nil.
+    @usableFromInline var edits: [ByteEdit] = []
+    /// Where each edit inserts `insertion`, while every edit is such an insertion.
+    @usableFromInline var offsets: [UInt32] = []
+    /// The bytes every edit inserts; nil when the edits are kept whole.
+    @usableFromInline var insertion: [UInt8]?
 
     public init() {}
 
@@ -45,29 +47,20 @@ public struct ByteEdits: RandomAccessCollection, Sendable {
     @inlinable public var startIndex: Int { 0 }
 
     @inlinable
-    public var endIndex: Int {
-        switch storage {
-        case .edits(let edits): return edits.count
-        case .insertions(let offsets, _): return offsets.count
-        }
-    }
+    public var endIndex: Int { insertion == nil ? edits.count : offsets.count }
 
     @inlinable
     public subscript(index: Int) -> ByteEdit {
-        switch storage {
-        case .edits(let edits): return edits[index]
-        case .insertions(let offsets, let bytes): return ByteEdit(insert: bytes, at: Int(offsets[index]))
-        }
+        guard let insertion else { return edits[index] }
+        return ByteEdit(insert: insertion, at: Int(offsets[index]))
     }
 
     /// The range edit `index` replaces, without its replacement (which
     /// readers of many edits need less often).
     @inlinable
     public func range(at index: Int) -> Range<Int> {
-        switch storage {
-        case .edits(let edits): return edits[index].range
-        case .insertions(let offsets, _): return Int(offsets[index])..<Int(offsets[index])
-        }
+        if insertion == nil { return edits[index].range }
+        return Int(offsets[index])..<Int(offsets[index])
     }
 
     /// The edits in file order (by where they start, then where they end):
@@ -82,51 +75,32 @@ public struct ByteEdits: RandomAccessCollection, Sendable {
     /// The bytes every edit inserts, when all of them are insertions of the
     /// same bytes (also when there is none: then empty).
     public var commonInsertion: [UInt8]? {
-        switch storage {
-        case .edits(let edits): return edits.isEmpty ? [] : nil
-        case .insertions(_, let bytes): return bytes
-        }
+        insertion ?? (edits.isEmpty ? [] : nil)
     }
 
     public mutating func reserveCapacity(_ count: Int) {
-        switch storage {
-        case .edits(var edits):
-            storage = .edits([])
-            edits.reserveCapacity(count)
-            storage = .edits(edits)
-        case .insertions(var offsets, let bytes):
-            storage = .edits([])
-            offsets.reserveCapacity(count)
-            storage = .insertions(offsets: offsets, bytes: bytes)
-        }
+        if insertion == nil { edits.reserveCapacity(count) } else { offsets.reserveCapacity(count) }
     }
 
     public mutating func append(_ edit: ByteEdit) {
         let compact = edit.range.isEmpty && edit.range.lowerBound <= Int(UInt32.max)
-        switch storage {
-        case .edits(var edits):
-            if edits.isEmpty && compact {
-                var offsets: [UInt32] = []
-                offsets.reserveCapacity(Swift.max(1, edits.capacity))
+        if let insertion {
+            if compact && edit.replacement == insertion {
                 offsets.append(UInt32(edit.range.lowerBound))
-                storage = .insertions(offsets: offsets, bytes: edit.replacement)
                 return
             }
-            // Taken out of the enum while appending, so the array is not copied.
-            storage = .edits([])
-            edits.append(edit)
-            storage = .edits(edits)
-        case .insertions(var offsets, let bytes):
-            storage = .edits([])
-            if compact && edit.replacement == bytes {
-                offsets.append(UInt32(edit.range.lowerBound))
-                storage = .insertions(offsets: offsets, bytes: bytes)
-            } else {
-                var edits = offsets.map { ByteEdit(insert: bytes, at: Int($0)) }
-                edits.append(edit)
-                storage = .edits(edits)
-            }
+            // From now on the edits are kept whole.
+            edits = offsets.map { ByteEdit(insert: insertion, at: Int($0)) }
+            offsets = []
+            self.insertion = nil
+        } else if edits.isEmpty && compact {
+            offsets.reserveCapacity(Swift.max(1, edits.capacity))
+            offsets.append(UInt32(edit.range.lowerBound))
+            insertion = edit.replacement
+            edits = []
+            return
         }
+        edits.append(edit)
     }
 
     public mutating func append(contentsOf edits: some Sequence<ByteEdit>) {
