@@ -9,7 +9,10 @@
 //
 // The diff is produced as it is written, in chunks: nothing per line or per
 // edit is allocated, and a diff of a 50 MB table never has to be held whole.
+// A large diff is cut into segments at hunk boundaries and the segments are
+// rendered two at a time, on two threads, then written in order.
 
+import Dispatch
 import PostconfModel
 
 #if canImport(Glibc)
@@ -36,37 +39,59 @@ public enum UnifiedDiff {
         guard !scanner.edits.isEmpty else { return }
         withoutActuallyEscaping(write) { write in
             var out = ChunkedOutput(write: write)
-            render(scanner, change: change, oldLabel: oldLabel, newLabel: newLabel, into: &out)
+            let label = change.displayPath.hasPrefix("/") ? change.displayPath : nil
+            out.append("--- \(oldLabel ?? label ?? "a/" + change.displayPath)\n")
+            out.append("+++ \(newLabel ?? label ?? "b/" + change.displayPath)\n")
+            let segments = scanner.segments()
+            guard segments.count > 1 else {
+                renderHunks(scanner, segments[0], into: &out)
+                out.flush()
+                return
+            }
             out.flush()
+            // Two segments at a time, each into its own buffer (a few MiB),
+            // then written in order.
+            var buffers: [[UInt8]] = [[], []]
+            for pair in stride(from: 0, to: segments.count, by: 2) {
+                let count = min(2, segments.count - pair)
+                buffers.withUnsafeMutableBufferPointer { buffers in
+                    // Each thread writes only its own buffer.
+                    nonisolated(unsafe) let buffers = buffers
+                    DispatchQueue.concurrentPerform(iterations: count) { index in
+                        var segmentOut = ChunkedOutput(collectingInto: buffers.take(index))
+                        renderHunks(scanner, segments[pair + index], into: &segmentOut)
+                        buffers[index] = segmentOut.collected()
+                    }
+                }
+                for index in 0..<count { write(buffers[index]) }
+            }
         }
     }
 
-    private static func render(
-        _ scanner: BlockScanner, change: FileChange, oldLabel: String?, newLabel: String?, into out: inout ChunkedOutput
-    ) {
-        let old = change.original
-        let label = change.displayPath.hasPrefix("/") ? change.displayPath : nil
-        out.append("--- \(oldLabel ?? label ?? "a/" + change.displayPath)\n")
-        out.append("+++ \(newLabel ?? label ?? "b/" + change.displayPath)\n")
-
-        var shift = 0  // new lines minus old lines before the current hunk
-        var next = 0  // the first edit of the next hunk
-        var hint = 0  // a line no later than that edit's
-        while next < scanner.edits.count {
+    /// The hunks of the edits `segment` (from the first to the last edit of
+    /// whole hunks).
+    private static func renderHunks(_ scanner: BlockScanner, _ segment: Segment, into out: inout ChunkedOutput) {
+        // The text's arrays, read without retaining them for each line (two
+        // threads doing that for the same arrays slow each other down).
+        let (bytes, lines) = (scanner.text.bytes, scanner.text.lines)
+        var shift = segment.shift  // new lines minus old lines before the current hunk
+        var next = segment.edits.lowerBound  // the first edit of the next hunk
+        var hint = segment.firstLine  // a line no later than that edit's
+        while next < segment.edits.upperBound {
             // Blocks whose context overlaps form one hunk. A first pass finds
             // its extent and line counts (the header comes first), a second
             // writes it.
             let first = scanner.block(at: next, fromLine: hint)
             var last = first
             var shiftAfter = shift + first.newLineCount - first.oldLines.count
-            while last.edits.upperBound < scanner.edits.count {
+            while last.edits.upperBound < segment.edits.upperBound {
                 let following = scanner.block(at: last.edits.upperBound, fromLine: last.oldLines.lowerBound)
-                guard following.oldLines.lowerBound - last.oldLines.upperBound <= 2 * contextLines else { break }
+                guard !separateHunks(last.oldLines, following.oldLines) else { break }
                 last = following
                 shiftAfter += following.newLineCount - following.oldLines.count
             }
             let oldFrom = max(0, first.oldLines.lowerBound - contextLines)
-            let oldTo = min(old.lines.count, last.oldLines.upperBound + contextLines)
+            let oldTo = min(lines.count, last.oldLines.upperBound + contextLines)
             let oldCount = oldTo - oldFrom
             out.append("@@ -\(range(oldFrom, oldCount)) +\(range(oldFrom + shift, oldCount + shiftAfter - shift)) @@\n")
 
@@ -74,11 +99,11 @@ public enum UnifiedDiff {
             var block = first
             while true {
                 while cursor < block.oldLines.lowerBound {
-                    out.appendLine(prefix: UInt8(ascii: " "), old.bytes, old.lines[cursor].start..<old.lines[cursor].end)
+                    out.appendLine(prefix: UInt8(ascii: " "), bytes, lines[cursor].start..<lines[cursor].end)
                     cursor += 1
                 }
                 for index in block.oldLines {
-                    out.appendLine(prefix: UInt8(ascii: "-"), old.bytes, old.lines[index].start..<old.lines[index].end)
+                    out.appendLine(prefix: UInt8(ascii: "-"), bytes, lines[index].start..<lines[index].end)
                 }
                 out.appendNewLines(of: block, in: scanner)
                 cursor = block.oldLines.upperBound
@@ -86,13 +111,29 @@ public enum UnifiedDiff {
                 block = scanner.block(at: block.edits.upperBound, fromLine: block.oldLines.lowerBound)
             }
             while cursor < oldTo {
-                out.appendLine(prefix: UInt8(ascii: " "), old.bytes, old.lines[cursor].start..<old.lines[cursor].end)
+                out.appendLine(prefix: UInt8(ascii: " "), bytes, lines[cursor].start..<lines[cursor].end)
                 cursor += 1
             }
             shift = shiftAfter
             next = last.edits.upperBound
             hint = last.oldLines.lowerBound
         }
+    }
+
+    /// Whether a block of old lines after `earlier` starts a hunk of its
+    /// own: when the context lines of the two do not meet.
+    static func separateHunks(_ earlier: Range<Int>, _ later: Range<Int>) -> Bool {
+        later.lowerBound - earlier.upperBound > 2 * contextLines
+    }
+
+    /// Edits whose hunks are rendered apart from the others': the first
+    /// edit starts a hunk and the last ends one. `shift` is the number of
+    /// new lines minus old lines before it, `firstLine` a line no later
+    /// than its first edit's.
+    struct Segment {
+        var edits: Range<Int>
+        var shift: Int
+        var firstLine: Int
     }
 
     /// "start,count" as diff -u writes it: 1-based, and for an empty range
@@ -118,11 +159,49 @@ public enum UnifiedDiff {
         /// Whether every edit inserts text without a newline (as a table's
         /// all do), known up front; nil when it depends on the edit.
         let onlyInsertsWithinLines: Bool?
+        /// Whether every edit inserts the same bytes, `commonInsertion`
+        /// (read from here rather than as each edit's replacement).
+        let editsShareInsertion: Bool
+        let commonInsertion: [UInt8]
+
+        /// Edits per segment: some 2 MiB of diff for a table's edits.
+        static let segmentEdits = 1 << 14
 
         init(_ change: FileChange) {
             text = change.original
             edits = change.edits.inFileOrder()
-            onlyInsertsWithinLines = edits.commonInsertion.map { !$0.contains(0x0A) }
+            let common = edits.commonInsertion
+            (editsShareInsertion, commonInsertion) = (common != nil, common ?? [])
+            onlyInsertsWithinLines = common.map { !$0.contains(0x0A) }
+        }
+
+        /// The edits cut into segments of about `segmentEdits` at hunk
+        /// boundaries; one segment of them all unless every edit inserts
+        /// within a line (a table's do), as then no segment shifts the line
+        /// numbers of the next and each is found from two edits' lines.
+        func segments() -> [Segment] {
+            let whole = [Segment(edits: 0..<edits.count, shift: 0, firstLine: 0)]
+            guard onlyInsertsWithinLines == true, edits.count >= 2 * Self.segmentEdits else { return whole }
+            var segments: [Segment] = []
+            var start = 0
+            var startLine = 0
+            var cut = Self.segmentEdits
+            while cut < edits.count {
+                // Each edit is within one line, its block's old lines.
+                var previousLine = lineIndex(containing: edits.range(at: cut - 1).lowerBound, from: startLine)
+                var line = lineIndex(containing: edits.range(at: cut).lowerBound, from: previousLine)
+                while cut < edits.count - 1, !UnifiedDiff.separateHunks(previousLine..<previousLine + 1, line..<line + 1) {
+                    cut += 1
+                    previousLine = line
+                    line = lineIndex(containing: edits.range(at: cut).lowerBound, from: line)
+                }
+                guard UnifiedDiff.separateHunks(previousLine..<previousLine + 1, line..<line + 1) else { break }
+                segments.append(Segment(edits: start..<cut, shift: 0, firstLine: startLine))
+                (start, startLine) = (cut, line)
+                cut += Self.segmentEdits
+            }
+            segments.append(Segment(edits: start..<edits.count, shift: 0, firstLine: startLine))
+            return segments
         }
 
         /// The block that starts with edit `index`. Edits on the same lines
@@ -172,25 +251,32 @@ public enum UnifiedDiff {
             }
             var newlines = 0
             var lastByte: UInt8?
-            forEachNewPiece(of: block) { bytes, range in
-                guard !range.isEmpty else { return }
-                newlines += bytes[range].count(where: { $0 == 0x0A })
-                lastByte = bytes[range.upperBound - 1]
+            forEachNewPiece(of: block) { piece in
+                guard let last = piece.last else { return }
+                newlines += piece.count(where: { $0 == 0x0A })
+                lastByte = last
             }
             block.newLineCount = newlines + (lastByte.map { $0 == 0x0A ? 0 : 1 } ?? 0)
             return (block, next)
         }
 
-        /// The block's new bytes, in order, as ranges of the old file or of
-        /// an edit's replacement.
-        func forEachNewPiece(of block: Block, _ body: ([UInt8], Range<Int>) -> Void) {
-            var copied = block.region.lowerBound
-            for edit in edits[block.edits] {
-                body(text.bytes, copied..<edit.range.lowerBound)
-                body(edit.replacement, 0..<edit.replacement.count)
-                copied = edit.range.upperBound
+        /// The block's new bytes, in order: pieces of the old file and the
+        /// edits' replacements.
+        func forEachNewPiece(of block: Block, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+            text.bytes.withUnsafeBufferPointer { old in
+                var copied = block.region.lowerBound
+                for index in block.edits {
+                    let range = edits.range(at: index)
+                    body(UnsafeBufferPointer(rebasing: old[copied..<range.lowerBound]))
+                    if editsShareInsertion {
+                        commonInsertion.withUnsafeBufferPointer(body)
+                    } else {
+                        edits[index].replacement.withUnsafeBufferPointer(body)
+                    }
+                    copied = range.upperBound
+                }
+                body(UnsafeBufferPointer(rebasing: old[copied..<block.region.upperBound]))
             }
-            body(text.bytes, copied..<block.region.upperBound)
         }
 
         /// Whether edit `edit` inserts whole lines right before line `index`:
@@ -242,10 +328,26 @@ public enum UnifiedDiff {
         let write: ([UInt8]) -> Void
         var buffer: [UInt8] = []
 
+        /// Writes a chunk whenever `chunkSize` bytes are buffered.
+        let flushes: Bool
+
         init(write: @escaping ([UInt8]) -> Void) {
             self.write = write
+            flushes = true
             buffer.reserveCapacity(Self.chunkSize + 4096)
         }
+
+        /// Output kept whole, appended to `buffer` after emptying it (its
+        /// memory is used again).
+        init(collectingInto buffer: consuming [UInt8]) {
+            write = { _ in }
+            flushes = false
+            buffer.removeAll(keepingCapacity: true)
+            self.buffer = buffer
+        }
+
+        /// What was collected.
+        consuming func collected() -> [UInt8] { buffer }
 
         mutating func append(_ text: String) {
             buffer.append(contentsOf: text.utf8)
@@ -255,7 +357,7 @@ public enum UnifiedDiff {
         /// One old line with its prefix, marked when it has no newline.
         mutating func appendLine(prefix: UInt8, _ bytes: [UInt8], _ range: Range<Int>) {
             buffer.append(prefix)
-            buffer.append(contentsOf: bytes[range])
+            bytes.withUnsafeBufferPointer { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
             if range.isEmpty || bytes[range.upperBound - 1] != 0x0A {
                 buffer.append(contentsOf: "\n\\ No newline at end of file\n".utf8)
             }
@@ -265,19 +367,17 @@ public enum UnifiedDiff {
         /// The block's new lines, each with "+".
         mutating func appendNewLines(of block: Block, in scanner: BlockScanner) {
             var atLineStart = true
-            scanner.forEachNewPiece(of: block) { bytes, range in
-                bytes.withUnsafeBufferPointer { bytes in
-                    var from = range.lowerBound
-                    while from < range.upperBound {
-                        if atLineStart { buffer.append(UInt8(ascii: "+")) }
-                        // memchr: a diff of a large table has tens of megabytes to look through.
-                        let newline = memchr(bytes.baseAddress! + from, 0x0A, range.upperBound - from)
-                            .map { UnsafeRawPointer($0) - UnsafeRawPointer(bytes.baseAddress!) }
-                        let to = newline.map { $0 + 1 } ?? range.upperBound
-                        buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[from..<to]))
-                        atLineStart = newline != nil
-                        from = to
-                    }
+            scanner.forEachNewPiece(of: block) { piece in
+                guard let base = piece.baseAddress else { return }
+                var from = 0
+                while from < piece.count {
+                    if atLineStart { buffer.append(UInt8(ascii: "+")) }
+                    // memchr: a diff of a large table has tens of megabytes to look through.
+                    let newline = memchr(base + from, 0x0A, piece.count - from).map { UnsafeRawPointer($0) - UnsafeRawPointer(base) }
+                    let to = newline.map { $0 + 1 } ?? piece.count
+                    buffer.append(contentsOf: UnsafeBufferPointer(rebasing: piece[from..<to]))
+                    atLineStart = newline != nil
+                    from = to
                 }
             }
             if !atLineStart { buffer.append(contentsOf: "\n\\ No newline at end of file\n".utf8) }
@@ -285,7 +385,7 @@ public enum UnifiedDiff {
         }
 
         private mutating func flushIfFull() {
-            if buffer.count >= Self.chunkSize { flush() }
+            if flushes && buffer.count >= Self.chunkSize { flush() }
         }
 
         mutating func flush() {
@@ -293,5 +393,15 @@ public enum UnifiedDiff {
             write(buffer)
             buffer.removeAll(keepingCapacity: true)
         }
+    }
+}
+
+extension UnsafeMutableBufferPointer where Element == [UInt8] {
+    /// Element `index`, left empty: moved out, so that it is the only
+    /// reference to its storage and can be reused in place.
+    fileprivate func take(_ index: Int) -> [UInt8] {
+        var taken: [UInt8] = []
+        swap(&taken, &self[index])
+        return taken
     }
 }

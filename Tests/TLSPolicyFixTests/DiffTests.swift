@@ -25,11 +25,29 @@ struct DiffTests {
         Scenario(name: "main.cf without final newline", files: [
             "main.cf": Array("# relay set-up\nrelayhost = [relay.test]:587\nsmtp_tls_security_level = secure".utf8),
         ]),
+        Scenario(name: "table large enough to be rendered in segments", files: [
+            "main.cf": Array("smtp_tls_policy_maps = texthash:$config_directory/big\nsmtp_tls_security_level = may\n".utf8),
+            "big": largeTable(),
+        ]),
         Scenario(name: "master.cf and inline", files: [
             "main.cf": Array("smtp_tls_policy_maps = inline:{ a.test=verify, b.test=may }\n".utf8),
             "master.cf": Array("smtp unix - - y - - smtp\nrelay unix - - y - - smtp\n  -o smtp_tls_security_level=verify\n\n# end\n".utf8),
         ]),
     ]
+
+    /// 40,000 entries to fix, more than two segments' worth, with 0 to 6
+    /// untouched lines between them (their hunks join) and every 50th time
+    /// 7 (a hunk ends: where a segment may end); one stretch of 10,000
+    /// without a hunk boundary; no final newline.
+    static func largeTable() -> [UInt8] {
+        var text = ""
+        for entry in 0..<40_000 {
+            text += "fix\(entry).test verify\n"
+            let untouched = entry % 50 == 49 && !(10_000..<20_000).contains(entry) ? 7 : entry % 7
+            for line in 0..<untouched { text += "keep\(entry)-\(line).test may\n" }
+        }
+        return Array((text + "last.test secure").utf8)
+    }
 
     @Test(arguments: scenarios)
     func diffEqualsGNUDiffOfWhatApplyWrites(scenario: Scenario) throws {
@@ -54,8 +72,10 @@ struct DiffTests {
         let diffPart = Array(ours.output.split(separator: 0x0A, omittingEmptySubsequences: false)
             .prefix { !$0.starts(with: Array("then: ".utf8)) && !$0.starts(with: Array("would rebuild".utf8)) }
             .joined(separator: [0x0A])) + [0x0A]
-        #expect(diffPart == expected,
-                "ours:\n\(ours.outputText)\nGNU diff:\n\(String(decoding: expected, as: UTF8.self))")
+        // Where they part, not the whole of a large diff.
+        let parting = zip(diffPart, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(diffPart.count, expected.count)
+        func around(_ bytes: [UInt8]) -> String { String(decoding: bytes[max(0, parting - 300)..<min(bytes.count, parting + 300)], as: UTF8.self) }
+        #expect(diffPart == expected, "ours, at byte \(parting):\n\(around(diffPart))\nGNU diff:\n\(around(expected))")
 
         // patch(1) makes the old tree equal to what apply wrote.
         let patch = try ExternalTool.run("/usr/bin/patch", ["-s", "-p1", "-d", directory.file("old")], input: diffPart)
