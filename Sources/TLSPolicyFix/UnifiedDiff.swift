@@ -77,16 +77,20 @@ public enum UnifiedDiff {
         var shift = segment.shift  // new lines minus old lines before the current hunk
         var next = segment.edits.lowerBound  // the first edit of the next hunk
         var hint = segment.firstLine  // a line no later than that edit's
+        var blocks: [Block] = []  // the current hunk's, kept for writing it
         while next < segment.edits.upperBound {
             // Blocks whose context overlaps form one hunk. A first pass finds
-            // its extent and line counts (the header comes first), a second
-            // writes it.
+            // them, its extent and line counts (the header comes first), a
+            // second writes it.
             let first = scanner.block(at: next, fromLine: hint)
+            blocks.removeAll(keepingCapacity: true)
+            blocks.append(first)
             var last = first
             var shiftAfter = shift + first.newLineCount - first.oldLines.count
             while last.edits.upperBound < segment.edits.upperBound {
                 let following = scanner.block(at: last.edits.upperBound, fromLine: last.oldLines.lowerBound)
                 guard !separateHunks(last.oldLines, following.oldLines) else { break }
+                blocks.append(following)
                 last = following
                 shiftAfter += following.newLineCount - following.oldLines.count
             }
@@ -96,8 +100,7 @@ public enum UnifiedDiff {
             out.append("@@ -\(range(oldFrom, oldCount)) +\(range(oldFrom + shift, oldCount + shiftAfter - shift)) @@\n")
 
             var cursor = oldFrom
-            var block = first
-            while true {
+            for block in blocks {
                 while cursor < block.oldLines.lowerBound {
                     out.appendLine(prefix: UInt8(ascii: " "), bytes, lines[cursor].start..<lines[cursor].end)
                     cursor += 1
@@ -107,8 +110,6 @@ public enum UnifiedDiff {
                 }
                 out.appendNewLines(of: block, in: scanner)
                 cursor = block.oldLines.upperBound
-                if block.edits.upperBound == last.edits.upperBound { break }
-                block = scanner.block(at: block.edits.upperBound, fromLine: block.oldLines.lowerBound)
             }
             while cursor < oldTo {
                 out.appendLine(prefix: UInt8(ascii: " "), bytes, lines[cursor].start..<lines[cursor].end)
