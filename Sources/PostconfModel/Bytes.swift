@@ -25,7 +25,12 @@ extension Collection where Element == UInt8 {
 
     /// Compares with an ASCII string, ignoring ASCII case (Postfix's strcasecmp).
     public func equalsIgnoringASCIICase(_ other: String) -> Bool {
-        var otherBytes = other.utf8.makeIterator()
+        equalsIgnoringASCIICase(bytes: other.utf8)
+    }
+
+    /// The same for bytes.
+    public func equalsIgnoringASCIICase(bytes other: some Sequence<UInt8>) -> Bool {
+        var otherBytes = other.makeIterator()
         for byte in self {
             guard let o = otherBytes.next(),
                 PostconfModel.asciiLowercased(byte) == PostconfModel.asciiLowercased(o)

@@ -14,10 +14,14 @@ public enum TLSSecurityLevel: String, Sendable, CaseIterable {
 
     /// Parses a level token case-insensitively, as name_code() does.
     public init?<Bytes: Collection>(token: Bytes) where Bytes.Element == UInt8 {
-        guard let level = TLSSecurityLevel.allCases.first(where: { token.equalsIgnoringASCIICase($0.rawValue) })
+        let count = token.count
+        guard let level = TLSSecurityLevel.names.first(where: { $0.name.count == count && token.equalsIgnoringASCIICase(bytes: $0.name) })
         else { return nil }
-        self = level
+        self = level.level
     }
+
+    /// The levels' names as bytes: a table has a level to read per entry.
+    private static let names = allCases.map { (level: $0, name: Array($0.rawValue.utf8)) }
 
     /// Levels that verify the server certificate against trust anchors and a
     /// name: the ones that fail when the server, seeing no SNI, presents a
@@ -47,8 +51,10 @@ public struct PolicyValue: Sendable, Equatable {
     /// Splits a value. `braces` enables the "{ name = value }" form that
     /// smtp(8) accepts from Postfix 3.10 on; before that a '{' is an ordinary
     /// byte (and makes the entry invalid).
-    public init<Bytes: Collection>(_ value: Bytes, braces: Bool = false) where Bytes.Element == UInt8 {
-        let bytes = Array(value)
+    ///
+    /// Bytes, not any collection of them: a generic initializer called from
+    /// another module ran unspecialized, some 30 instructions per byte.
+    public init(_ bytes: [UInt8], braces: Bool = false) {
         let tokens = Tokens.split(bytes, braces: braces, isSeparator: Tokens.isCommaOrSpace)
         levelToken = tokens.first.map { Array(bytes[$0]) } ?? []
         level = TLSSecurityLevel(token: levelToken)
@@ -70,6 +76,11 @@ public struct PolicyValue: Sendable, Equatable {
         attributes.filter { $0.hasName(name) }
     }
 
+    /// Whether an attribute has this name (any case).
+    public func hasAttribute(named name: String) -> Bool {
+        attributes.contains { $0.hasName(name) }
+    }
+
     /// Why smtp(8) of the given version would reject this value (and defer
     /// the mail), or nil when it accepts it.
     public func problems(postfixVersion: PostfixVersion) -> [String] {
@@ -85,22 +96,29 @@ public struct PolicyValue: Sendable, Equatable {
             }
         }
         if level == .none { return problems }  // smtp(8) ignores attributes with TLS off
-        var seen: Set<String> = []
+        // Which rules were used, by number: a table has hundreds of
+        // thousands of values to check, mostly with no problem at all.
+        var seen: UInt64 = 0
         for attribute in attributes {
-            let name = String(decoding: attribute.name.asciiLowercased(), as: UTF8.self)
-            guard let rule = PolicyValue.attributeRules[name], postfixVersion >= rule.since else {
+            let count = attribute.name.count
+            guard let number = PolicyValue.attributeRules.firstIndex(where: { $0.name.count == count && attribute.name.equalsIgnoringASCIICase(bytes: $0.name) }),
+                postfixVersion >= PolicyValue.attributeRules[number].since
+            else {
                 problems.append("invalid attribute name: \"\(attribute.name.printable)\"")
                 continue
             }
-            if !rule.repeatable && !seen.insert(name).inserted {
+            let rule = PolicyValue.attributeRules[number]
+            let name = String(decoding: rule.name, as: UTF8.self)
+            if !rule.repeatable && seen & (1 << number) != 0 {
                 problems.append("attribute \"\(name)\" is specified multiple times")
             }
+            seen |= 1 << number
             if let levels = rule.levels, !levels.contains(level) {
                 problems.append("attribute \"\(name)\" invalid at security level \"\(level.rawValue)\"")
             }
             if rule.nonEmpty && attribute.value.isEmpty {
                 problems.append("attribute \"\(name)\" has empty value")
-            } else if name == "servername" && !isValidHostname(attribute.value) {
+            } else if rule.isServername && !isValidHostname(attribute.value) {
                 problems.append("\"\(attribute.name.printable)=\(attribute.value.printable)\" specifies an invalid hostname")
             }
         }
@@ -108,28 +126,39 @@ public struct PolicyValue: Sendable, Equatable {
     }
 
     private struct AttributeRule {
-        var since: PostfixVersion = PostfixVersion(2, 3)
-        var repeatable = false
-        var nonEmpty = false
-        var levels: Set<TLSSecurityLevel>? = nil
+        /// Lower case, as bytes (compared with each attribute's name).
+        var name: [UInt8]
+        var since: PostfixVersion
+        var repeatable: Bool
+        var nonEmpty: Bool
+        /// The levels it is allowed at; nil for all.
+        var levels: [TLSSecurityLevel]?
+
+        init(_ name: String, since: PostfixVersion = PostfixVersion(2, 3), repeatable: Bool = false, nonEmpty: Bool = false,
+             levels: [TLSSecurityLevel]? = nil) {
+            (self.name, self.since, self.repeatable, self.nonEmpty, self.levels) = (Array(name.utf8), since, repeatable, nonEmpty, levels)
+        }
+
+        var isServername: Bool { name.elementsEqual("servername".utf8) }
     }
 
     /// The attributes smtp(8) accepts, by version (postconf(5), TLS_README).
-    private static let attributeRules: [String: AttributeRule] = [
-        "ciphers": AttributeRule(nonEmpty: true),
-        "protocols": AttributeRule(),
-        "match": AttributeRule(repeatable: true, nonEmpty: true, levels: [.fingerprint, .verify, .secure]),
-        "exclude": AttributeRule(),
-        "tafile": AttributeRule(since: PostfixVersion(2, 11), repeatable: true, nonEmpty: true, levels: [.verify, .secure]),
-        "connection_reuse": AttributeRule(since: PostfixVersion(3, 4), repeatable: true),
-        "servername": AttributeRule(since: PostfixVersion(3, 4), nonEmpty: true),
-        "enable_rpk": AttributeRule(since: PostfixVersion(3, 9)),
-        "policy_type": AttributeRule(since: PostfixVersion(3, 10)),
-        "policy_domain": AttributeRule(since: PostfixVersion(3, 10)),
-        "policy_string": AttributeRule(since: PostfixVersion(3, 10), repeatable: true),
-        "mx_host_pattern": AttributeRule(since: PostfixVersion(3, 10), repeatable: true),
-        "policy_failure": AttributeRule(since: PostfixVersion(3, 10)),
-        "policy_ttl": AttributeRule(since: PostfixVersion(3, 10)),
+    /// At most 64: `problems` numbers the ones it has seen in a bit set.
+    private static let attributeRules: [AttributeRule] = [
+        AttributeRule("ciphers", nonEmpty: true),
+        AttributeRule("protocols"),
+        AttributeRule("match", repeatable: true, nonEmpty: true, levels: [.fingerprint, .verify, .secure]),
+        AttributeRule("exclude"),
+        AttributeRule("tafile", since: PostfixVersion(2, 11), repeatable: true, nonEmpty: true, levels: [.verify, .secure]),
+        AttributeRule("connection_reuse", since: PostfixVersion(3, 4), repeatable: true),
+        AttributeRule("servername", since: PostfixVersion(3, 4), nonEmpty: true),
+        AttributeRule("enable_rpk", since: PostfixVersion(3, 9)),
+        AttributeRule("policy_type", since: PostfixVersion(3, 10)),
+        AttributeRule("policy_domain", since: PostfixVersion(3, 10)),
+        AttributeRule("policy_string", since: PostfixVersion(3, 10), repeatable: true),
+        AttributeRule("mx_host_pattern", since: PostfixVersion(3, 10), repeatable: true),
+        AttributeRule("policy_failure", since: PostfixVersion(3, 10)),
+        AttributeRule("policy_ttl", since: PostfixVersion(3, 10)),
     ]
 }
 

@@ -49,7 +49,7 @@ struct PolicyVerdicts {
     private func analyse(_ value: ArraySlice<UInt8>) -> Verdict {
         let policy = PolicyValue(Array(value), braces: braces)
         return Verdict(
-            level: policy.level, hasServername: !policy.attributes(named: "servername").isEmpty,
+            level: policy.level, hasServername: policy.hasAttribute(named: "servername"),
             problems: policy.problems(postfixVersion: postfixVersion))
     }
 }
