@@ -59,6 +59,7 @@ public struct PolicyValue: Sendable, Equatable {
         levelToken = tokens.first.map { Array(bytes[$0]) } ?? []
         level = TLSSecurityLevel(token: levelToken)
         attributes = []
+        attributes.reserveCapacity(max(0, tokens.count - 1))
         malformed = []
         for range in tokens.dropFirst() {
             let token = bytes[range]

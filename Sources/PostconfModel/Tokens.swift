@@ -26,6 +26,7 @@ public enum Tokens {
         _ bytes: Bytes, braces: Bool, isSeparator: (UInt8) -> Bool
     ) -> [Range<Bytes.Index>] where Bytes.Element == UInt8 {
         var tokens: [Range<Bytes.Index>] = []
+        tokens.reserveCapacity(4)  // most lists and values are short: one allocation, not two or three
         var index = bytes.startIndex
         while index < bytes.endIndex {
             if isSeparator(bytes[index]) {

@@ -7,6 +7,10 @@
 
 import PostconfModel
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 struct PolicyVerdicts {
     struct Verdict {
         var level: TLSSecurityLevel?
@@ -25,25 +29,49 @@ struct PolicyVerdicts {
 
     let braces: Bool
     let postfixVersion: PostfixVersion
-    private var slots: [(value: ArraySlice<UInt8>, verdict: Verdict)?]
+    /// The cache, as two arrays rather than one of optional pairs: reading
+    /// a pair out of an array copied (retained) both of its parts.
+    private var slotValues: [[UInt8]]
+    private var slotVerdicts: [Verdict]
 
     init(braces: Bool, postfixVersion: PostfixVersion) {
         self.braces = braces
         self.postfixVersion = postfixVersion
-        slots = Array(repeating: nil, count: Self.slotCount)
+        // An empty value is never looked up, so an empty slot never matches.
+        slotValues = Array(repeating: [], count: Self.slotCount)
+        slotVerdicts = Array(repeating: Verdict(level: nil, hasServername: false, problems: []), count: Self.slotCount)
     }
 
     mutating func verdict(for value: ArraySlice<UInt8>) -> Verdict {
-        guard value.count <= Self.longestRemembered else { return analyse(value) }
-        var hash: UInt32 = 2_166_136_261
-        for byte in value { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        let slot = Int(hash >> 20) & (Self.slotCount - 1)
-        if let known = slots[slot], known.value.count == value.count, known.value.elementsEqual(value) {
-            return known.verdict
+        guard value.count <= Self.longestRemembered, !value.isEmpty else { return analyse(value) }
+        return value.withUnsafeBufferPointer { value in
+            let slot = Self.slot(of: value)
+            let known = slotValues[slot].withUnsafeBufferPointer { known in
+                known.count == value.count && memcmp(known.baseAddress!, value.baseAddress!, value.count) == 0
+            }
+            if known { return slotVerdicts[slot] }
+            let verdict = analyse(ArraySlice(value))
+            slotValues[slot] = Array(value)
+            slotVerdicts[slot] = verdict
+            return verdict
         }
-        let verdict = analyse(value)
-        slots[slot] = (value, verdict)
-        return verdict
+    }
+
+    /// A value's slot, from its length and its first and last eight bytes
+    /// (at most 16 loads, where hashing every byte cost more than the rest
+    /// of the lookup). Values alike in those share a slot and take turns.
+    private static func slot(of value: UnsafeBufferPointer<UInt8>) -> Int {
+        let raw = UnsafeRawBufferPointer(value)
+        var head: UInt64 = 0
+        var tail: UInt64 = 0
+        if raw.count >= 8 {
+            head = raw.loadUnaligned(as: UInt64.self)
+            tail = raw.loadUnaligned(fromByteOffset: raw.count - 8, as: UInt64.self)
+        } else {
+            for byte in raw { head = head << 8 | UInt64(byte) }
+        }
+        let mixed = (head &* 0x9E37_79B9_7F4A_7C15 ^ tail &* 0xC2B2_AE3D_27D4_EB4F ^ UInt64(raw.count)) &* 0x1656_67B1_9E37_79F9
+        return Int(mixed >> 52) & (slotCount - 1)
     }
 
     private func analyse(_ value: ArraySlice<UInt8>) -> Verdict {
