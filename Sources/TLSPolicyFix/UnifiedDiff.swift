@@ -165,8 +165,9 @@ public enum UnifiedDiff {
         let editsShareInsertion: Bool
         let commonInsertion: [UInt8]
 
-        /// Edits per segment: some 2 MiB of diff for a table's edits.
-        static let segmentEdits = 1 << 14
+        /// Edits per segment: some 600 KiB of diff for a table's edits (two
+        /// segments are held at a time; their buffers add to peak memory).
+        static let segmentEdits = 1 << 12
 
         init(_ change: FileChange) {
             text = change.original
