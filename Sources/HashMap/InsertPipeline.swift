@@ -18,17 +18,25 @@ struct StoredRecordBatch: Sendable {
     static let capacity = 1024
 
     var bytes: [UInt8] = []
-    /// Where each record's key and value end in `bytes`, and its number in
-    /// the source.
-    var records: [(keyEnd: Int, valueEnd: Int, index: Int)] = []
+    /// Where each record's key and value end in `bytes`, its number in the
+    /// source, and its share of a RecordDigest (hashed here, on the thread
+    /// that prepares batches, as the inserter's thread has more to do).
+    var records: [(keyEnd: Int, valueEnd: Int, index: Int, digestShare: UInt64)] = []
 
     var isFull: Bool { records.count == Self.capacity }
 
     mutating func append(_ record: SourceRecord, index: Int) {
+        let keyStart = bytes.count
         PostmapConventions.appendStoredKey(record.key, to: &bytes)
         let keyEnd = bytes.count
         PostmapConventions.appendStoredValue(record.value, appended: record.appended, to: &bytes)
-        records.append((keyEnd, bytes.count, index))
+        let valueEnd = bytes.count
+        // Without the NULs, as the index is read back.
+        let share = bytes.withUnsafeBytes { bytes in
+            RecordDigest.recordShare(key: UnsafeRawBufferPointer(rebasing: bytes[keyStart..<keyEnd - 1]),
+                                     value: UnsafeRawBufferPointer(rebasing: bytes[keyEnd..<valueEnd - 1]))
+        }
+        records.append((keyEnd, valueEnd, index, share))
     }
 
     mutating func removeAll() {
@@ -173,12 +181,10 @@ final class BatchInserter: @unchecked Sendable {
                 let stored = try database.insert(
                     key: key, value: value,
                     operation: "store record \(record.index + 1) of the new \(database.method.rawValue) database for \(indexPath) in")
-                // Without the NULs, as the index is read back.
-                let bareKey = UnsafeRawBufferPointer(rebasing: key.dropLast())
                 if stored {
-                    result.digest.add(key: bareKey, value: UnsafeRawBufferPointer(rebasing: value.dropLast()))
+                    result.digest.add(share: record.digestShare)
                 } else {
-                    result.duplicates.append((record.index, Array(bareKey)))
+                    result.duplicates.append((record.index, Array(key.dropLast())))  // without its NUL
                 }
             }
         }

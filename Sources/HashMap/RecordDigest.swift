@@ -37,7 +37,22 @@ public struct RecordDigest: Sendable, Equatable {
         }
     }
 
+    /// Adds a record whose share was computed beforehand (by recordShare),
+    /// perhaps on another thread.
+    mutating func add(share: UInt64) {
+        sum &+= share
+        count += 1
+    }
+
     private mutating func add(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, appended: UnsafeRawBufferPointer) {
+        add(share: Self.recordShare(key: key, value: value, appended: appended))
+    }
+
+    /// What a record adds to the sum: its keyed hash.
+    static func recordShare(
+        key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer,
+        appended: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
+    ) -> UInt64 {
         var hasher = Hasher()
         // The key's length first, so that no other split of the same bytes
         // into key and value hashes alike. Hasher takes bytes as a stream:
@@ -46,7 +61,6 @@ public struct RecordDigest: Sendable, Equatable {
         hasher.combine(bytes: key)
         hasher.combine(bytes: value)
         hasher.combine(bytes: appended)
-        sum &+= UInt64(UInt(bitPattern: hasher.finalize()))
-        count += 1
+        return UInt64(UInt(bitPattern: hasher.finalize()))
     }
 }
