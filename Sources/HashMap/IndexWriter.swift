@@ -170,19 +170,25 @@ public enum IndexWriter {
 
     /// Record numbers in the order of the hash bucket their stored key falls
     /// in once the table has 2^bucketBits buckets, file order within a
-    /// bucket. A counting sort: the hash is computed twice (to count, then
-    /// to place) rather than kept, so the order takes 4 bytes per record.
+    /// bucket. A counting sort; each record's bucket is kept between
+    /// counting and placing (4 bytes a record for the time of the sort),
+    /// since hashing every key twice cost more.
     private static func bucketOrder(of source: some IndexSource, bucketBits: Int) -> [UInt32] {
         let mask = UInt32((1 << bucketBits) - 1)
         let recordCount = source.recordCount
         var next = [Int](repeating: 0, count: (1 << bucketBits) + 1)
-        for index in 0..<recordCount {
-            next[Int(PostmapConventions.libdbHash(storedKeyOf: source.key(at: index)) & mask) + 1] += 1
+        let buckets = [UInt32](unsafeUninitializedCapacity: recordCount) { buckets, count in
+            for index in 0..<recordCount {
+                let bucket = PostmapConventions.libdbHash(storedKeyOf: source.key(at: index)) & mask
+                buckets[index] = bucket
+                next[Int(bucket) + 1] += 1
+            }
+            count = recordCount
         }
         for bucket in 1..<next.count { next[bucket] += next[bucket - 1] }
         return [UInt32](unsafeUninitializedCapacity: recordCount) { order, count in
             for index in 0..<recordCount {
-                let bucket = Int(PostmapConventions.libdbHash(storedKeyOf: source.key(at: index)) & mask)
+                let bucket = Int(buckets[index])
                 order[next[bucket]] = UInt32(index)
                 next[bucket] += 1
             }
