@@ -304,7 +304,7 @@ public struct TableSource: Sendable {
 
     /// Splits one logical line into key and value as postmap does.
     static func split(_ line: UnsafeBufferPointer<UInt8>, utf8Checks: Bool) -> SplitOutcome {
-        if utf8Checks && line.contains(where: { $0 >= 0x80 }) && !line.isValidUTF8 {
+        if utf8Checks && hasNonASCIIByte(line) && !line.isValidUTF8 {
             return .skipped(.nonUTF8)
         }
         var index = 0
@@ -334,6 +334,19 @@ public struct TableSource: Sendable {
         while valueEnd > valueStart && isPostfixSpace(line[valueEnd - 1]) { valueEnd -= 1 }
         if keyEnd == 0 || valueStart == valueEnd { return .skipped(.missingValue) }
         return .record(RecordParts(key: 0..<keyEnd, value: valueStart..<valueEnd, keyHash: hash))
+    }
+
+    /// Whether a byte has its high bit set, eight bytes at a time: every
+    /// line of a table is looked at, and nearly all are ASCII.
+    @inline(__always)
+    static func hasNonASCIIByte(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        let raw = UnsafeRawBufferPointer(line)
+        var offset = 0
+        while offset + 8 <= raw.count {
+            if raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return true }
+            offset += 8
+        }
+        return raw[offset...].contains { $0 >= 0x80 }
     }
 
     // FNV-1a over the lower-cased key: keys differing only in case collide
