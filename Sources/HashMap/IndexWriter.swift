@@ -171,16 +171,25 @@ public enum IndexWriter {
     /// Record numbers in the order of the hash bucket their stored key falls
     /// in once the table has 2^bucketBits buckets, file order within a
     /// bucket. A counting sort; each record's bucket is kept between
-    /// counting and placing (4 bytes a record for the time of the sort),
-    /// since hashing every key twice cost more.
+    /// counting and placing, since hashing every key twice cost more. Kept
+    /// in 2 bytes where they fit (tables up to some 256 MB), as this array
+    /// adds to apply's peak memory.
     private static func bucketOrder(of source: some IndexSource, bucketBits: Int) -> [UInt32] {
+        bucketBits <= 16
+            ? bucketOrder(of: source, bucketBits: bucketBits, keepingBucketsAs: UInt16.self)
+            : bucketOrder(of: source, bucketBits: bucketBits, keepingBucketsAs: UInt32.self)
+    }
+
+    private static func bucketOrder<Bucket: FixedWidthInteger & UnsignedInteger>(
+        of source: some IndexSource, bucketBits: Int, keepingBucketsAs: Bucket.Type
+    ) -> [UInt32] {
         let mask = UInt32((1 << bucketBits) - 1)
         let recordCount = source.recordCount
         var next = [Int](repeating: 0, count: (1 << bucketBits) + 1)
-        let buckets = [UInt32](unsafeUninitializedCapacity: recordCount) { buckets, count in
+        let buckets = [Bucket](unsafeUninitializedCapacity: recordCount) { buckets, count in
             for index in 0..<recordCount {
                 let bucket = PostmapConventions.libdbHash(storedKeyOf: source.key(at: index)) & mask
-                buckets[index] = bucket
+                buckets[index] = Bucket(truncatingIfNeeded: bucket)
                 next[Int(bucket) + 1] += 1
             }
             count = recordCount
