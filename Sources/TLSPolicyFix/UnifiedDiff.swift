@@ -165,9 +165,9 @@ public enum UnifiedDiff {
         let editsShareInsertion: Bool
         let commonInsertion: [UInt8]
 
-        /// Edits per segment: some 600 KiB of diff for a table's edits (two
+        /// Edits per segment: some 300 KiB of diff for a table's edits (two
         /// segments are held at a time; their buffers add to peak memory).
-        static let segmentEdits = 1 << 12
+        static let segmentEdits = 1 << 11
 
         init(_ change: FileChange) {
             text = change.original
