@@ -437,7 +437,7 @@ struct InspectionState {
             var compact = false
             if let key = sites.keyInSource(of: view) {
                 let tableNumber = entryFixTable ?? entryFixes.addTable(EntryFixFindings.Table(
-                    display: key.display, text: table.text, messages: missingMessages, fix: appendFix))
+                    display: sites.sourceDisplay!, text: table.text, messages: missingMessages, fix: appendFix))
                 entryFixTable = tableNumber
                 compact = entryFixes.add(table: tableNumber, keyRange: key.range, line: key.line, lineStart: key.lineStart, level: level, position: findings.count)
             }

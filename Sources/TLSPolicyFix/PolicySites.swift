@@ -9,13 +9,18 @@
 import PostconfModel
 
 struct PolicySites: RandomAccessCollection {
-    private enum Storage {
-        /// Sites made by the loader (pattern rules, inline: elements), with
-        /// the site that wins for each lookup key.
-        case list([PolicySite], used: [[UInt8]: Int])
-        /// The entries of a postmap source, which keeps the first of duplicate keys.
-        case source(Source)
-    }
+    // Plain properties rather than an enum of the two kinds: reading an
+    // enum's payload copied (retained) it, several times for each of a
+    // million entries.
+
+    /// Sites made by the loader (pattern rules, inline: elements); empty
+    /// for a source's.
+    private let list: [PolicySite]
+    /// The site of `list` that wins for each lookup key.
+    private let used: [[UInt8]: Int]
+    /// The entries of a postmap source, which keeps the first of duplicate
+    /// keys; nil for a list.
+    private let source: Source?
 
     /// A source and its display path, behind one reference: the sites are
     /// copied around, and this keeps each copy to one retain.
@@ -32,8 +37,6 @@ struct PolicySites: RandomAccessCollection {
         }
     }
 
-    private let storage: Storage
-
     /// Sites made by a loader. `lastDuplicateWins` says which site of a
     /// repeated lookup key smtp(8) uses (inline: keeps the last one).
     init(_ sites: [PolicySite], lastDuplicateWins: Bool = false) {
@@ -42,34 +45,25 @@ struct PolicySites: RandomAccessCollection {
             guard let key = site.lookupKey else { continue }
             if lastDuplicateWins || used[key] == nil { used[key] = index }
         }
-        storage = .list(sites, used: used)
+        (list, self.used, source) = (sites, used, nil)
     }
 
     /// The entries of a postmap source; `display` is its path for messages.
     init(source: TableSource, display: String) {
-        storage = .source(Source(source, display: display))
+        (list, used, self.source) = ([], [:], Source(source, display: display))
     }
 
     var startIndex: Int { 0 }
 
-    var endIndex: Int {
-        switch storage {
-        case .list(let sites, _): return sites.count
-        case .source(let source): return source.table.entryCount
-        }
-    }
+    var endIndex: Int { source?.table.entryCount ?? list.count }
 
     subscript(index: Int) -> PolicySite {
-        switch storage {
-        case .list(let sites, _):
-            return sites[index]
-        case .source(let source):
-            let entry = source.table.entry(at: index)
-            let offset = PolicyTables.endOfText(lastLine: entry.logicalLine.lastTextLine, in: source.text)
-            return PolicySite(
-                key: entry.key.printable, lookupKey: entry.key.asciiLowercased(), value: Array(entry.value),
-                location: SourceLocation(path: source.display, line: entry.lineNumber), addAttribute: { ByteEdit(insert: [0x20] + $0, at: offset) })
-        }
+        guard let source else { return list[index] }
+        let entry = source.table.entry(at: index)
+        let offset = PolicyTables.endOfText(lastLine: entry.logicalLine.lastTextLine, in: source.text)
+        return PolicySite(
+            key: entry.key.printable, lookupKey: entry.key.asciiLowercased(), value: Array(entry.value),
+            location: SourceLocation(path: source.display, line: entry.lineNumber), addAttribute: { ByteEdit(insert: [0x20] + $0, at: offset) })
     }
 
     /// What the inspection reads of every site: its value, without copying.
@@ -80,56 +74,49 @@ struct PolicySites: RandomAccessCollection {
         fileprivate let entry: TableEntrySlices?
     }
 
+    // The hot accessors below test `source` and read `source!` where it is:
+    // binding it (`if let`) retained and released it on every call.
+
     func view(_ index: Int) -> View {
-        switch storage {
-        case .list(let sites, _): return View(index: index, value: sites[index].value[...], entry: nil)
-        case .source(let source):
-            let entry = source.table.entry(at: index)
-            return View(index: index, value: entry.value, entry: entry)
-        }
+        guard source != nil else { return View(index: index, value: list[index].value[...], entry: nil) }
+        let entry = source!.table.entry(at: index)
+        return View(index: index, value: entry.value, entry: entry)
     }
 
     /// The site smtp(8) uses for this site's lookup key (the site itself
     /// unless the key is repeated), nil for a site without one (a pattern).
     func usedSite(forKeyOf site: View) -> Int? {
-        switch storage {
-        case .list(let sites, let used): return sites[site.index].lookupKey.flatMap { used[$0] }
-        case .source(let source): return source.table.storedEntry(forKeyOf: site.index, key: site.entry!.key)
-        }
+        guard source != nil else { return list[site.index].lookupKey.flatMap { used[$0] } }
+        return source!.table.storedEntry(forKeyOf: site.index, key: site.entry!.key)
     }
 
     func lookupKey(of site: View) -> [UInt8]? {
-        switch storage {
-        case .list(let sites, _): return sites[site.index].lookupKey
-        case .source: return site.entry!.key.asciiLowercased()
-        }
+        source == nil ? list[site.index].lookupKey : site.entry!.key.asciiLowercased()
     }
 
     /// The key as written, for messages.
     func key(of site: View) -> String {
-        switch storage {
-        case .list(let sites, _): return sites[site.index].key
-        case .source: return site.entry!.key.printable
-        }
+        source == nil ? list[site.index].key : site.entry!.key.printable
     }
 
     func location(of site: View) -> SourceLocation {
-        switch storage {
-        case .list(let sites, _): return sites[site.index].location
-        case .source(let source): return SourceLocation(path: source.display, line: site.entry!.lineNumber)
-        }
+        guard let source else { return list[site.index].location }
+        return SourceLocation(path: source.display, line: site.entry!.lineNumber)
     }
 
+    /// The source's path to show; nil for sites that are not a source's.
+    var sourceDisplay: String? { source?.display }
+
     /// For a source's site: where its key is in the file (the key is on
-    /// the entry's first line, continued or not), its line, where that line
-    /// starts, and the path to show; nil for other sites.
-    func keyInSource(of site: View) -> (range: Range<Int>, line: Int, lineStart: Int, display: String)? {
-        guard case .source(let source) = storage, let entry = site.entry else { return nil }
-        let lineStart = source.text.lines[entry.logicalLine.firstLine].start
+    /// the entry's first line, continued or not), its line and where that
+    /// line starts; nil for other sites.
+    func keyInSource(of site: View) -> (range: Range<Int>, line: Int, lineStart: Int)? {
+        guard source != nil, let entry = site.entry else { return nil }
+        let lineStart = source!.text.lines[entry.logicalLine.firstLine].start
         // A continued entry's slices index its joined text, which starts
         // with the whole of its first line.
         let offset = entry.logicalLine.isContinued ? lineStart : 0
-        return (entry.key.startIndex + offset..<entry.key.endIndex + offset, entry.lineNumber, lineStart, source.display)
+        return (entry.key.startIndex + offset..<entry.key.endIndex + offset, entry.lineNumber, lineStart)
     }
 
     func location(at index: Int) -> SourceLocation {
@@ -140,10 +127,7 @@ struct PolicySites: RandomAccessCollection {
     /// the same with a leading space: a source's edits all share that one
     /// array instead of each making its own.
     func edit(of site: View, adding attribute: [UInt8], spacedAttribute: [UInt8]) -> ByteEdit {
-        switch storage {
-        case .list(let sites, _): return sites[site.index].addAttribute(attribute)
-        case .source(let source):
-            return ByteEdit(insert: spacedAttribute, at: PolicyTables.endOfText(lastLine: site.entry!.logicalLine.lastTextLine, in: source.text))
-        }
+        guard source != nil else { return list[site.index].addAttribute(attribute) }
+        return ByteEdit(insert: spacedAttribute, at: PolicyTables.endOfText(lastLine: site.entry!.logicalLine.lastTextLine, in: source!.text))
     }
 }
