@@ -29,10 +29,11 @@ public enum TLSSecurityLevel: String, Sendable, CaseIterable {
     public var verifiesPeerName: Bool { self == .verify || self == .secure }
 }
 
-/// A policy value's name=value attribute.
+/// A policy value's name=value attribute: slices of the value's bytes
+/// (an array apiece cost two allocations per attribute of every entry).
 public struct PolicyAttribute: Sendable, Equatable {
-    public var name: [UInt8]
-    public var value: [UInt8]
+    public var name: ArraySlice<UInt8>
+    public var value: ArraySlice<UInt8>
 
     public func hasName(_ other: String) -> Bool { name.equalsIgnoringASCIICase(other) }
 }
@@ -40,13 +41,13 @@ public struct PolicyAttribute: Sendable, Equatable {
 /// A policy value split into level and attributes.
 public struct PolicyValue: Sendable, Equatable {
     /// The first token, verbatim.
-    public var levelToken: [UInt8]
+    public var levelToken: ArraySlice<UInt8>
     /// The level, nil when the token is not a level.
     public var level: TLSSecurityLevel?
     /// Tokens after the level, split at the first '='; `malformed` holds the
     /// tokens without one.
     public var attributes: [PolicyAttribute]
-    public var malformed: [[UInt8]]
+    public var malformed: [ArraySlice<UInt8>]
 
     /// Splits a value. `braces` enables the "{ name = value }" form that
     /// smtp(8) accepts from Postfix 3.10 on; before that a '{' is an ordinary
@@ -56,7 +57,7 @@ public struct PolicyValue: Sendable, Equatable {
     /// another module ran unspecialized, some 30 instructions per byte.
     public init(_ bytes: [UInt8], braces: Bool = false) {
         let tokens = Tokens.split(bytes, braces: braces, isSeparator: Tokens.isCommaOrSpace)
-        levelToken = tokens.first.map { Array(bytes[$0]) } ?? []
+        levelToken = tokens.first.map { bytes[$0] } ?? []
         level = TLSSecurityLevel(token: levelToken)
         attributes = []
         attributes.reserveCapacity(max(0, tokens.count - 1))
@@ -65,9 +66,9 @@ public struct PolicyValue: Sendable, Equatable {
             let token = bytes[range]
             let body = braces && Tokens.isBraced(token) ? Tokens.unbraced(token) : token
             if let (name, attributeValue) = Tokens.nameValue(body) {
-                attributes.append(PolicyAttribute(name: Array(name), value: Array(attributeValue)))
+                attributes.append(PolicyAttribute(name: name, value: attributeValue))
             } else {
-                malformed.append(Array(token))
+                malformed.append(token)
             }
         }
     }
@@ -109,7 +110,7 @@ public struct PolicyValue: Sendable, Equatable {
                 continue
             }
             let rule = PolicyValue.attributeRules[number]
-            let name = String(decoding: rule.name, as: UTF8.self)
+            var name: String { String(decoding: rule.name, as: UTF8.self) }  // for messages only
             if !rule.repeatable && seen & (1 << number) != 0 {
                 problems.append("attribute \"\(name)\" is specified multiple times")
             }
@@ -138,9 +139,10 @@ public struct PolicyValue: Sendable, Equatable {
         init(_ name: String, since: PostfixVersion = PostfixVersion(2, 3), repeatable: Bool = false, nonEmpty: Bool = false,
              levels: [TLSSecurityLevel]? = nil) {
             (self.name, self.since, self.repeatable, self.nonEmpty, self.levels) = (Array(name.utf8), since, repeatable, nonEmpty, levels)
+            isServername = name == "servername"
         }
 
-        var isServername: Bool { name.elementsEqual("servername".utf8) }
+        let isServername: Bool
     }
 
     /// The attributes smtp(8) accepts, by version (postconf(5), TLS_README).

@@ -35,14 +35,14 @@ struct PolicyValueTests {
     @Test func levelAndAttributesIgnoreCaseButKeepValues() {
         let policy = PolicyValue(Array("SeCuRe  Match=nexthop,SERVERNAME=HOSTNAME".utf8))
         #expect(policy.level == .secure)
-        #expect(policy.attributes(named: "servername").map(\.value) == [Array("HOSTNAME".utf8)])
+        #expect(policy.attributes(named: "servername").map { Array($0.value) } == [Array("HOSTNAME".utf8)])
         #expect(policy.attributes(named: "match").count == 1)
     }
 
     @Test func bracesAreAttributesFrom310Only() {
         let value = Array("verify { servername = hostname } match=nexthop".utf8)
         let braced = PolicyValue(value, braces: true)
-        #expect(braced.attributes(named: "servername").map(\.value) == [Array("hostname".utf8)])
+        #expect(braced.attributes(named: "servername").map { Array($0.value) } == [Array("hostname".utf8)])
         #expect(braced.problems(postfixVersion: PostfixVersion(3, 10)).isEmpty)
         #expect(!PolicyValue(value, braces: false).problems(postfixVersion: v37).isEmpty)
     }
