@@ -161,18 +161,27 @@ public struct TableSource: Sendable {
             }
             spansWritten = count
         }
-        var firstEntries = KeyTable(capacity: count)
+        // The skipped lines' spans are dropped, then the entries go into
+        // the key table in file order (each half of it on a thread of its
+        // own for a large table), which marks every repeated key.
         var entries = 0
         for index in 0..<count where spans[index].keyEnd != 0 {
-            var span = spans[index]
-            let inserted = firstEntries.insertIfAbsent(entries, hash: hashes[index]) { other in
-                TableSource.foldedKeysEqual(TableSource.key(of: spans[other], in: text), TableSource.key(of: span, in: text))
-            }
-            if !inserted { span.line |= EntrySpan.repeatedKey }
-            spans[entries] = span
+            (spans[entries], hashes[entries]) = (spans[index], hashes[index])
             entries += 1
         }
         spans.removeLast(count - entries)
+        let firstEntries = spans.withUnsafeMutableBufferPointer { spans in
+            // Each thread marks only the entries of its half of the table.
+            nonisolated(unsafe) let spans = spans
+            return hashes.withUnsafeBufferPointer { hashes in
+                KeyTable(hashes: UnsafeBufferPointer(rebasing: hashes[..<entries]), halves: halves) { entry, other in
+                    guard TableSource.foldedKeysEqual(TableSource.key(of: spans[other], in: text), TableSource.key(of: spans[entry], in: text))
+                    else { return false }
+                    spans[entry].line |= EntrySpan.repeatedKey
+                    return true
+                }
+            }
+        }
         let skipped = skippedByHalf.flatMap { $0 }
         self.storage = Storage(path: path, skippedLines: skipped, utf8Checks: utf8Checks, text: text, spans: spans, firstEntries: firstEntries)
     }
@@ -369,49 +378,83 @@ public struct TableSource: Sendable {
 
 /// An open-addressing hash table from key hashes to entry numbers: the
 /// first entry of each key. Each slot is 8 bytes (32 bits of hash, the entry
-/// number + 1), so a million keys take 16 MB and no allocation per key.
+/// number + 1), so a million keys take 16 MB and no allocation per key. It
+/// is kept in one or two halves, chosen by the hash's top bit, so that two
+/// threads can fill it at once: entries of one key always fall in the same
+/// half, where they are added in file order, so the first still wins.
 struct KeyTable: Sendable {
-    private var slots: [UInt64]
-    private let mask: Int
-    private(set) var count = 0
+    private var halves: [Half]
 
-    init(capacity: Int) {
-        var size = 16
-        while size < capacity * 2 { size <<= 1 }
-        slots = [UInt64](repeating: 0, count: size)
-        mask = size - 1
+    /// The entries with these key hashes, in file order, in `halves` (1 or
+    /// 2) halves. `sameKey(entry, other)` is called, from the thread
+    /// filling their half, when entry's hash is that of an earlier entry
+    /// `other`; it tells whether their keys are the same (and must then
+    /// mark `entry` as a repeat).
+    init(hashes: UnsafeBufferPointer<UInt64>, halves count: Int, sameKey: @Sendable (_ entry: Int, _ other: Int) -> Bool) {
+        // Each half sized for the entries it gets: at most half full.
+        let upper = count == 2 ? hashes.reduce(0) { $0 + Int($1 >> 63) } : 0
+        let sizes = [hashes.count - upper, upper]
+        halves = [Half](repeating: Half(capacity: 0), count: count)
+        halves.withUnsafeMutableBufferPointer { halves in
+            // Read by both threads, written by neither; each half is written by its own thread.
+            nonisolated(unsafe) let (halves, hashes) = (halves, hashes)
+            DispatchQueue.concurrentPerform(iterations: count) { number in
+                var half = Half(capacity: sizes[number])
+                for entry in hashes.indices where count == 1 || Int(hashes[entry] >> 63) == number {
+                    half.insertIfAbsent(entry, hash: hashes[entry]) { sameKey(entry, $0) }
+                }
+                halves[number] = half
+            }
+        }
     }
+
+    var count: Int { halves.reduce(0) { $0 + $1.count } }
 
     /// Calls `isSameKey` with the entries whose key has this hash until it
     /// answers true; returns that entry.
     func find(hash: UInt64, isSameKey: (Int) -> Bool) -> Int? {
-        let tag = hash >> 32
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let value = slots[slot]
-            if value == 0 { return nil }
-            if value >> 32 == tag, isSameKey(Int(value & 0xFFFF_FFFF) - 1) {
-                return Int(value & 0xFFFF_FFFF) - 1
-            }
-            slot = (slot + 1) & mask
-        }
+        halves[halves.count == 1 ? 0 : Int(hash >> 63)].find(hash: hash, isSameKey: isSameKey)
     }
 
-    /// Adds `entry` unless an entry with the same key is there already;
-    /// returns whether it was added.
-    @discardableResult
-    mutating func insertIfAbsent(_ entry: Int, hash: UInt64, isSameKey: (Int) -> Bool) -> Bool {
-        let tag = hash >> 32
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let value = slots[slot]
-            if value == 0 {
-                slots[slot] = tag << 32 | UInt64(entry + 1)
-                count += 1
-                return true
+    private struct Half: Sendable {
+        private var slots: [UInt64]
+        private let mask: Int
+        private(set) var count = 0
+
+        init(capacity: Int) {
+            var size = 16
+            while size < capacity * 2 { size <<= 1 }
+            slots = [UInt64](repeating: 0, count: size)
+            mask = size - 1
+        }
+
+        func find(hash: UInt64, isSameKey: (Int) -> Bool) -> Int? {
+            let tag = hash >> 32
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while true {
+                let value = slots[slot]
+                if value == 0 { return nil }
+                if value >> 32 == tag, isSameKey(Int(value & 0xFFFF_FFFF) - 1) {
+                    return Int(value & 0xFFFF_FFFF) - 1
+                }
+                slot = (slot + 1) & mask
             }
-            if value >> 32 == tag, isSameKey(Int(value & 0xFFFF_FFFF) - 1) { return false }
-            slot = (slot + 1) & mask
+        }
+
+        /// Adds `entry` unless an entry with the same key is there already.
+        mutating func insertIfAbsent(_ entry: Int, hash: UInt64, isSameKey: (Int) -> Bool) {
+            let tag = hash >> 32
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while true {
+                let value = slots[slot]
+                if value == 0 {
+                    slots[slot] = tag << 32 | UInt64(entry + 1)
+                    count += 1
+                    return
+                }
+                if value >> 32 == tag, isSameKey(Int(value & 0xFFFF_FFFF) - 1) { return }
+                slot = (slot + 1) & mask
+            }
         }
     }
 }

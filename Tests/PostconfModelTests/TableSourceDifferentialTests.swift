@@ -70,6 +70,17 @@ struct TableSourceDifferentialTests {
         #expect(ourLines.count == postmapLines.count)
         #expect(ourLines == postmapLines)
         #expect(source.storedRecordCount == postmapLines.count)
+        // The key table (filled in two halves) names, for every entry, the
+        // first entry with its key: the one postmap keeps.
+        var first: [[UInt8]: Int] = [:]
+        var wrong: [Int] = []
+        for index in 0..<source.entryCount {
+            let key = source.entry(at: index).key
+            let expected = first[key.asciiLowercased(), default: index]
+            first[key.asciiLowercased()] = expected
+            if source.storedEntry(forKeyOf: index, key: key) != expected { wrong.append(index) }
+        }
+        #expect(wrong.isEmpty, "entries whose first entry is wrong: \(wrong.prefix(10))")
         // Skipped lines come back in file order, from both halves.
         let numbers = source.skippedLines.map(\.lineNumber)
         #expect(numbers == numbers.sorted() && !numbers.isEmpty)
