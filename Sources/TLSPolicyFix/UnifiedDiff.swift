@@ -49,8 +49,8 @@ public enum UnifiedDiff {
                 return
             }
             out.flush()
-            // Two segments at a time, each into its own buffer (a few MiB),
-            // then written in order.
+            // Two segments at a time, each into its own buffer (some 300
+            // KiB, reused), then written in order.
             var buffers: [[UInt8]] = [[], []]
             for pair in stride(from: 0, to: segments.count, by: 2) {
                 let count = min(2, segments.count - pair)
@@ -74,7 +74,7 @@ public enum UnifiedDiff {
         // The text's arrays, read without retaining them for each line (two
         // threads doing that for the same arrays slow each other down).
         let (bytes, lines) = (scanner.text.bytes, scanner.text.lines)
-        var shift = segment.shift  // new lines minus old lines before the current hunk
+        var shift = 0  // new lines minus old lines before the current hunk (0 where a segment starts)
         var next = segment.edits.lowerBound  // the first edit of the next hunk
         var hint = segment.firstLine  // a line no later than that edit's
         var blocks: [Block] = []  // the current hunk's, kept for writing it
@@ -128,12 +128,10 @@ public enum UnifiedDiff {
     }
 
     /// Edits whose hunks are rendered apart from the others': the first
-    /// edit starts a hunk and the last ends one. `shift` is the number of
-    /// new lines minus old lines before it, `firstLine` a line no later
-    /// than its first edit's.
+    /// edit starts a hunk and the last ends one. `firstLine` is a line no
+    /// later than its first edit's.
     struct Segment {
         var edits: Range<Int>
-        var shift: Int
         var firstLine: Int
     }
 
@@ -182,7 +180,7 @@ public enum UnifiedDiff {
         /// within a line (a table's do), as then no segment shifts the line
         /// numbers of the next and each is found from two edits' lines.
         func segments() -> [Segment] {
-            let whole = [Segment(edits: 0..<edits.count, shift: 0, firstLine: 0)]
+            let whole = [Segment(edits: 0..<edits.count, firstLine: 0)]
             guard onlyInsertsWithinLines == true, edits.count >= 2 * Self.segmentEdits else { return whole }
             var segments: [Segment] = []
             var start = 0
@@ -198,11 +196,11 @@ public enum UnifiedDiff {
                     line = lineIndex(containing: edits.range(at: cut).lowerBound, from: line)
                 }
                 guard UnifiedDiff.separateHunks(previousLine..<previousLine + 1, line..<line + 1) else { break }
-                segments.append(Segment(edits: start..<cut, shift: 0, firstLine: startLine))
+                segments.append(Segment(edits: start..<cut, firstLine: startLine))
                 (start, startLine) = (cut, line)
                 cut += Self.segmentEdits
             }
-            segments.append(Segment(edits: start..<edits.count, shift: 0, firstLine: startLine))
+            segments.append(Segment(edits: start..<edits.count, firstLine: startLine))
             return segments
         }
 
