@@ -135,14 +135,14 @@ public struct PolicyValue: Sendable, Equatable {
         var nonEmpty: Bool
         /// The levels it is allowed at; nil for all.
         var levels: [TLSSecurityLevel]?
+        /// Whether it is servername's, whose value must be a hostname.
+        let isServername: Bool
 
         init(_ name: String, since: PostfixVersion = PostfixVersion(2, 3), repeatable: Bool = false, nonEmpty: Bool = false,
              levels: [TLSSecurityLevel]? = nil) {
             (self.name, self.since, self.repeatable, self.nonEmpty, self.levels) = (Array(name.utf8), since, repeatable, nonEmpty, levels)
             isServername = name == "servername"
         }
-
-        let isServername: Bool
     }
 
     /// The attributes smtp(8) accepts, by version (postconf(5), TLS_README).
