@@ -2,7 +2,7 @@
 # bench.sh: postfix-tls-fix against postmap on large TLS policy tables,
 # measured side by side in the same run.
 #
-#   scripts/bench.sh BIN [--sizes "10000 100000 1000000"] [--runs 5] [--results FILE]
+#   scripts/bench.sh BIN [--sizes "10000 100000 1000000"] [--runs 7] [--results FILE]
 #
 # For each size it generates a policy table with a realistic mix (verify,
 # secure with match=, dane-only, may, encrypt with protocols=, none, entries
@@ -45,7 +45,7 @@ usage() { echo "usage: bench.sh PATH_TO_postfix-tls-fix [--sizes \"N ...\"] [--r
 [ $# -ge 1 ] || usage
 bin=$1; shift
 sizes="10000 100000 1000000"
-runs=5
+runs=7  # at least 5 (issue 6); 7 makes the medians steadier on a shared machine
 root=$(cd "$(dirname "$0")/.." && pwd)
 results="$root/.build/bench/results.tsv"
 while [ $# -gt 0 ]; do
