@@ -240,14 +240,24 @@ public struct TableSource: Sendable {
         TableSource.record(storage.spans[index], in: storage.text)
     }
 
-    /// One entry's key alone, as written: for most entries the same as
-    /// record(at:).key, without the joined text of a continued entry (its
-    /// key is on its first line).
+    /// One entry's key alone, as written: record(at:).key, without joining
+    /// a continued entry's lines where its key is on the first one.
     public func key(at index: Int) -> ArraySlice<UInt8> {
+        guard let range = keyRangeInFile(ofEntry: index) else { return record(at: index).key }
+        return storage.text.bytes[range]
+    }
+
+    /// Where entry `index`'s key is in the file; nil when it is not there
+    /// as one run of bytes (a quoted key that goes on after a line break,
+    /// which joining the lines removes).
+    public func keyRangeInFile(ofEntry index: Int) -> Range<Int>? {
         let span = storage.spans[index]
-        guard span.isContinued else { return storage.text.bytes[span.key] }
-        let start = storage.text.lines[storage.text.logicalLines[span.logicalLine].firstLine].start
-        return storage.text.bytes[(start + span.key.lowerBound)..<(start + span.key.upperBound)]
+        guard span.isContinued else { return span.key }
+        // A continued entry's spans index its joined text, which starts
+        // with the whole of its first line.
+        let first = storage.text.lines[storage.text.logicalLines[span.logicalLine].firstLine]
+        guard first.start + span.key.upperBound <= first.contentEnd else { return nil }
+        return (first.start + span.key.lowerBound)..<(first.start + span.key.upperBound)
     }
 
     /// The logical line an entry is on.

@@ -107,16 +107,12 @@ struct PolicySites: RandomAccessCollection {
     /// The source's path to show; nil for sites that are not a source's.
     var sourceDisplay: String? { source?.display }
 
-    /// For a source's site: where its key is in the file (the key is on
-    /// the entry's first line, continued or not), its line and where that
-    /// line starts; nil for other sites.
+    /// For a source's site: where its key is in the file, its line and
+    /// where that line starts; nil for other sites, and for a key that is
+    /// not one run of bytes in the file (see TableSource.keyRangeInFile).
     func keyInSource(of site: View) -> (range: Range<Int>, line: Int, lineStart: Int)? {
-        guard source != nil, let entry = site.entry else { return nil }
-        let lineStart = source!.text.lines[entry.logicalLine.firstLine].start
-        // A continued entry's slices index its joined text, which starts
-        // with the whole of its first line.
-        let offset = entry.logicalLine.isContinued ? lineStart : 0
-        return (entry.key.startIndex + offset..<entry.key.endIndex + offset, entry.lineNumber, lineStart)
+        guard source != nil, let entry = site.entry, let range = source!.table.keyRangeInFile(ofEntry: site.index) else { return nil }
+        return (range, entry.lineNumber, source!.text.lines[entry.logicalLine.firstLine].start)
     }
 
     func location(at index: Int) -> SourceLocation {
