@@ -21,7 +21,7 @@ public struct RecordDigest: Sendable, Equatable {
     /// Adds one record: a key as stored (folded, without its NUL) and its
     /// value (without its NUL).
     public mutating func add(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
-        add(key: key, value: value, appended: UnsafeRawBufferPointer(start: nil, count: 0))
+        add(share: Self.recordShare(key: key, value: value))
     }
 
     /// Adds a record as a source gives it: the key is folded as postmap
@@ -31,7 +31,7 @@ public struct RecordDigest: Sendable, Equatable {
             for (offset, byte) in record.key.enumerated() { key[offset] = PostmapConventions.folded(byte) }
             record.value.withUnsafeBytes { value in
                 record.appended.withUnsafeBytes { appended in
-                    add(key: UnsafeRawBufferPointer(key), value: value, appended: appended)
+                    add(share: Self.recordShare(key: UnsafeRawBufferPointer(key), value: value, appended: appended))
                 }
             }
         }
@@ -42,10 +42,6 @@ public struct RecordDigest: Sendable, Equatable {
     mutating func add(share: UInt64) {
         sum &+= share
         count += 1
-    }
-
-    private mutating func add(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, appended: UnsafeRawBufferPointer) {
-        add(share: Self.recordShare(key: key, value: value, appended: appended))
     }
 
     /// What a record adds to the sum: its keyed hash.
