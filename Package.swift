@@ -37,16 +37,25 @@ let package = Package(
             name: "HashMap",
             dependencies: ["CLibDB", "FileSafety"]
         ),
-        // The fixing logic: find what needs SNI, plan edits, diff, apply.
+        // Postfix's own programs (postconf, postmap, postfix, posttls-finger):
+        // found, run with bounded pipes, and their output read.
+        .target(name: "PostfixTools", dependencies: ["PostconfModel"]),
+        // The fixing logic as a pipeline: load, inspect, plan, render, apply,
+        // report (docs/architecture.md).
         .target(
             name: "TLSPolicyFix",
-            dependencies: ["PostconfModel", "HashMap", "FileSafety"]
+            dependencies: ["PostconfModel", "HashMap", "FileSafety", "PostfixTools"]
         ),
+        // What a person at a terminal sees: colour for findings and a
+        // streaming colourer for diffs (NO_COLOR, --color).
+        .target(name: "TerminalOutput", dependencies: ["TLSPolicyFix"]),
         // Thin command-line front end.
         .executableTarget(
             name: "postfix-tls-fix",
             dependencies: [
                 "TLSPolicyFix",
+                "PostfixTools",
+                "TerminalOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -57,7 +66,7 @@ let package = Package(
         .testTarget(name: "HashMapTests", dependencies: ["HashMap", "FileSafety", "PostfixTestSupport"]),
         .testTarget(
             name: "TLSPolicyFixTests",
-            dependencies: ["TLSPolicyFix", "PostconfModel", "HashMap", "PostfixTestSupport"]
+            dependencies: ["TLSPolicyFix", "PostfixTools", "TerminalOutput", "PostconfModel", "HashMap", "PostfixTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

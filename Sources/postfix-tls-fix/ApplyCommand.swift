@@ -2,6 +2,7 @@
 // indexes, then shows the diff of what it wrote.
 
 import ArgumentParser
+import PostfixTools
 import TLSPolicyFix
 
 struct ApplyCommand: ParsableCommand {
@@ -53,9 +54,8 @@ struct ApplyCommand: ParsableCommand {
         let fixOptions = options.fixOptions()
         let report: ApplyReport
         do {
-            report = try Fixer.apply(
-                directory: options.directory, root: options.root, options: fixOptions,
-                writeOptions: WriteOptions(backupSuffix: backup, allowedOutside: allowPath))
+            report = try Pipeline.apply(
+                options.location, options: fixOptions, writeOptions: WriteOptions(backupSuffix: backup, allowedOutside: allowPath))
         } catch {
             try Command.fail(error, command: "apply", options: options, fixOptions: fixOptions, output: output)
         }
@@ -71,11 +71,11 @@ struct ApplyCommand: ParsableCommand {
             output.error("\(path) changed after an earlier apply was interrupted; that apply's version of it was dropped")
         }
         output.findings(inspection.findings { $0 == .manual || $0 == .note }, split: true)
-        if inspection.plan.isEmpty {
+        if report.plan.isEmpty {
             output.line("nothing to do")
             return 0
         }
-        output.plan(inspection.plan, rebuildVerb: "rebuilt")
+        output.plan(report.plan, rebuildVerb: "rebuilt")
         for path in report.backups {
             output.line("backup: \(path)")
         }
@@ -94,7 +94,7 @@ struct ApplyCommand: ParsableCommand {
             case .notRunning: output.line("Postfix (\(options.location.directory)) is not running; it reads the changes when it starts")
             }
         } catch {
-            try Command.fail(error, command: "apply", options: options, fixOptions: fixOptions, output: output)
+            try Command.fail(.apply(.reloadFailed(error)), command: "apply", options: options, fixOptions: fixOptions, output: output)
         }
         return 0
     }

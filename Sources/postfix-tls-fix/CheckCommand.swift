@@ -21,22 +21,22 @@ struct CheckCommand: ParsableCommand {
     func run(_ options: GlobalOptions) throws -> Int32 {
         let output = Output(options)
         let fixOptions = options.fixOptions()
-        let inspection = try Command.inspect(options, fixOptions, command: "check", output: output)
+        let preview = try Command.preview(options, fixOptions, command: "check", output: output)
         if options.json {
             output.json(JSONReport(
                 command: "check", location: options.location, postfixVersion: fixOptions.postfixVersion,
-                inspection: inspection, includeDiffs: false
+                preview: preview, includeDiffs: false
             ).encoded())
-            return inspection.exitStatus
+            return preview.exitStatus
         }
-        let findings = inspection.findings
+        let findings = preview.inspection.findings
         output.findings(findings, split: false)
         let fixable = findings.filter { $0.severity == .fixable }.count
-        if inspection.exitStatus == 0 {
+        if preview.exitStatus == 0 {
             output.line("nothing to fix")
         } else if fixable > 0 {
             output.line("\(fixable) fix\(fixable == 1 ? "" : "es") pending: run `postfix-tls-fix\(Command.locationArguments(options)) apply`")
         }
-        return inspection.exitStatus
+        return preview.exitStatus
     }
 }

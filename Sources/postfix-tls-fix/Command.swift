@@ -5,16 +5,11 @@ import TLSPolicyFix
 
 /// Shared steps of the subcommands.
 enum Command {
-    /// Loads and inspects the configuration. An error that stops everything
-    /// is reported (as text or JSON) and becomes exit status 2.
-    static func inspect(_ options: GlobalOptions, _ fixOptions: FixOptions, command: String, output: Output) throws -> Inspection {
-        do throws(ConfigurationError) {
-            let configuration = try Configuration.load(directory: options.directory, root: options.root)
-            let inspection = try Inspector.inspect(configuration, options: fixOptions)
-            if inspection.plan.addsServername, let version = fixOptions.postfixVersion, version < .sniSupport {
-                throw ConfigurationError.postfixTooOld(version)
-            }
-            return inspection
+    /// Loads, inspects and plans (writing nothing). An error that stops
+    /// everything is reported (as text or JSON) and becomes exit status 2.
+    static func preview(_ options: GlobalOptions, _ fixOptions: FixOptions, command: String, output: Output) throws -> Preview {
+        do {
+            return try Pipeline.preview(options.location, options: fixOptions)
         } catch {
             try fail(error, command: command, options: options, fixOptions: fixOptions, output: output)
         }
@@ -24,9 +19,9 @@ enum Command {
     /// JSON mode standard output still carries a report (with `error` set),
     /// so that a configuration manager always has a document to read.
     static func fail(
-        _ error: ConfigurationError, command: String, options: GlobalOptions, fixOptions: FixOptions, output: Output
+        _ error: FixError, command: String, options: GlobalOptions, fixOptions: FixOptions, output: Output
     ) throws -> Never {
-        if case .refusedBecauseOfErrors(let findings) = error {
+        if case .plan(.refusedBecauseOfErrors(let findings)) = error {
             output.findings(findings, split: true)
         }
         output.error(error.description)
@@ -50,9 +45,9 @@ enum Command {
         let fixOptions = options.fixOptions()
         let primary: Configuration
         do {
-            primary = try Configuration.load(directory: options.directory, root: options.root)
+            primary = try Configuration.load(options.location, readMasterCf: false)
         } catch {
-            try fail(error, command: command, options: options, fixOptions: fixOptions, output: output)
+            try fail(.load(error), command: command, options: options, fixOptions: fixOptions, output: output)
         }
         var directories = [options.directory]
         for directory in primary.instanceDirectories where !directories.contains(directory) {

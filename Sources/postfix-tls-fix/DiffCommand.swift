@@ -22,19 +22,19 @@ struct DiffCommand: ParsableCommand {
     func run(_ options: GlobalOptions) throws -> Int32 {
         let output = Output(options)
         let fixOptions = options.fixOptions()
-        let inspection = try Command.inspect(options, fixOptions, command: "diff", output: output)
+        let preview = try Command.preview(options, fixOptions, command: "diff", output: output)
         if options.json {
             output.json(JSONReport(
                 command: "diff", location: options.location, postfixVersion: fixOptions.postfixVersion,
-                inspection: inspection, includeDiffs: true
+                preview: preview, includeDiffs: true
             ).encoded())
-            return inspection.exitStatus
+            return preview.exitStatus
         }
-        output.findings(inspection.findings { $0 >= .manual }, split: true)
-        output.plan(inspection.plan, rebuildVerb: "would rebuild")
-        if inspection.plan.reloadNeeded {
+        output.findings(preview.inspection.findings { $0 >= .manual }, split: true)
+        output.plan(preview.plan, rebuildVerb: "would rebuild")
+        if preview.plan.reloadNeeded {
             output.line("then: postfix reload (Postfix reads main.cf, master.cf and tables without an index only when it starts or reloads)")
         }
-        return inspection.exitStatus
+        return preview.exitStatus
     }
 }

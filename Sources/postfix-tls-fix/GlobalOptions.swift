@@ -5,7 +5,9 @@ import ArgumentParser
 import FoundationEssentials
 import Glibc
 import PostconfModel
+import PostfixTools
 import TLSPolicyFix
+import TerminalOutput
 
 struct GlobalOptions: ParsableArguments {
     @Option(
@@ -104,7 +106,7 @@ struct GlobalOptions: ParsableArguments {
         var options = FixOptions(servername: (servername ?? .hostname).rawValue, postfixVersion: version,
                                  includeFingerprint: includeFingerprint, globalServernameForPerSite: globalServername)
         if !quiet && isatty(2) == 1 {
-            options.progress = ProgressReporter { Output.write(Array("postfix-tls-fix: \($0)\n".utf8), to: 2) }
+            options.progress = Progress.report
         }
         return options
     }

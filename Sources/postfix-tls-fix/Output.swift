@@ -9,6 +9,7 @@ import FoundationEssentials
 import Glibc
 #endif
 import TLSPolicyFix
+import TerminalOutput
 
 struct Output {
     /// Whether standard output and standard error get colour.
@@ -69,10 +70,12 @@ struct Output {
     func plan(_ plan: FixPlan, rebuildVerb: String) {
         if quiet { return }
         for change in plan.changes {
+            // Written as it is made: the diff of a large table is never held whole.
             if colorOut {
-                Self.write(TerminalStyle.colorDiff(UnifiedDiff.render(change)), to: 1)
+                var colorizer = DiffColorizer { Self.write($0, to: 1) }
+                UnifiedDiff.render(change) { colorizer.write($0) }
+                colorizer.finish()
             } else {
-                // Written as it is made: the diff of a large table is never held whole.
                 UnifiedDiff.render(change) { Self.write($0, to: 1) }
             }
         }

@@ -3,6 +3,10 @@
 
 import ArgumentParser
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @main
 struct PostfixTLSFix: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,4 +35,12 @@ struct PostfixTLSFix: ParsableCommand {
 
     /// Options given before the subcommand (`postfix-tls-fix -c DIR check`).
     @OptionGroup var options: GlobalOptions
+
+    /// Process-wide state is set here, not in the libraries: writing to a
+    /// closed pipe (`| head`, a program that exited) is an error to report,
+    /// not a signal that ends the tool mid-write.
+    static func main() {
+        signal(SIGPIPE, SIG_IGN)
+        main(nil)
+    }
 }

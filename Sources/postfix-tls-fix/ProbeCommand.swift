@@ -3,7 +3,9 @@
 // and with servername=hostname, and says whether the destination needs SNI.
 
 import ArgumentParser
+import PostfixTools
 import TLSPolicyFix
+import TerminalOutput
 
 struct ProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,7 +52,7 @@ struct ProbeCommand: ParsableCommand {
         let output = Output(options)
         let configuration: Configuration
         do {
-            configuration = try Configuration.load(directory: options.directory, root: options.root)
+            configuration = try Configuration.load(options.location, readMasterCf: false)
         } catch {
             output.error(error.description)
             throw ExitCode(2)
@@ -59,17 +61,10 @@ struct ProbeCommand: ParsableCommand {
             output.error("posttls-finger not found (it comes with Postfix); give its path with --posttls-finger")
             throw ExitCode(2)
         }
-        func setting(_ name: String) -> String? {
-            let value = String(decoding: configuration.value(name), as: UTF8.self)
-            return value.isEmpty ? nil : configuration.resolve(value)
-        }
-        let caFile = self.caFile ?? setting("smtp_tls_CAfile")
-        let caPath = self.caPath ?? setting("smtp_tls_CApath")
-        let hostLookup = String(decoding: configuration.value("smtp_host_lookup"), as: UTF8.self)
         let run = PostTLSFingerRun(
-            executable: executable, configDirectory: configuration.directory, destination: destination,
-            level: level.rawValue, caFile: caFile, caPath: caPath, hostLookup: hostLookup.isEmpty ? nil : hostLookup,
-            timeout: timeout)
+            configuration: configuration, executable: executable, destination: destination, level: level.rawValue,
+            caFile: caFile, caPath: caPath, timeout: timeout)
+        let (caFile, caPath) = (run.caFile, run.caPath)
         let servername = (options.servername ?? .hostname).rawValue
         let probe: SNIProbe
         do {

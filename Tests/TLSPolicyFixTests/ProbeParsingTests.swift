@@ -7,6 +7,7 @@
 
 import PostfixTestSupport
 import Testing
+import PostfixTools
 import TLSPolicyFix
 
 struct ProbeParsingTests {

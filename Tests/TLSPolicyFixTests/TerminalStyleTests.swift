@@ -1,9 +1,11 @@
 // TerminalStyleTests.swift: the colouring rules on the cases the seed's
 // golden files do not reach: a removed line that itself starts with "-- "
 // (red, not a bold header), CRLF lines (the reset goes before the CR), a
-// missing final newline marker (left plain), and when --color auto colours.
+// missing final newline marker (left plain), when --color auto colours, and
+// that the streaming colourer gives the same bytes however the diff is cut.
 
 import TLSPolicyFix
+import TerminalOutput
 import Testing
 
 struct TerminalStyleTests {
@@ -44,5 +46,25 @@ struct TerminalStyleTests {
         #expect(!ColorMode.auto.enabled(isTerminal: true, environment: ["TERM": "dumb"]))
         #expect(ColorMode.always.enabled(isTerminal: false, environment: ["NO_COLOR": "1"]))
         #expect(!ColorMode.never.enabled(isTerminal: true, environment: [:]))
+    }
+
+    /// The renderer hands over pieces cut anywhere, even inside a CRLF:
+    /// every cut gives the bytes of colouring the diff whole.
+    @Test func piecesCutAnywhereColourAsTheWholeDiff() {
+        let diff = Array("--- a/p\n+++ b/p\n@@ -1,2 +1,2 @@\n-a verify\r\n+a verify servername=hostname\r\n context\n\\ No newline at end of file\n-- x".utf8)
+        let whole = TerminalStyle.colorDiff(diff)
+        for cut in 0...diff.count {
+            var out: [UInt8] = []
+            var colorizer = DiffColorizer { out += $0 }
+            colorizer.write(Array(diff[..<cut]))
+            colorizer.write(Array(diff[cut...]))
+            colorizer.finish()
+            #expect(out == whole, "cut at \(cut)")
+        }
+        var out: [UInt8] = []
+        var colorizer = DiffColorizer { out += $0 }
+        for byte in diff { colorizer.write([byte]) }
+        colorizer.finish()
+        #expect(out == whole)
     }
 }

@@ -1,0 +1,148 @@
+// PostfixProgram.swift: the one way the tool runs Postfix's own programs
+// (postconf, postmap, postfix, posttls-finger): found where Postfix installs
+// them, started with posix_spawn, fed standard input and drained of standard
+// output and error together in one poll loop (so no pipe can fill up and
+// block), and waited for with waitpid. Foundation's Process waits in a run
+// loop that polls in 50-100 ms steps, which every run of the tool paid.
+
+import FoundationEssentials
+import Glibc
+
+public enum PostfixProgram {
+    /// Where Postfix installs its programs (Debian's postfix package, a
+    /// source build, and RPM's libexec for posttls-finger).
+    public static let directories = ["/usr/sbin", "/usr/local/sbin", "/usr/libexec/postfix"]
+
+    public typealias Failure = PostfixToolError
+
+    public struct Result: Sendable {
+        /// The exit status; -1 when a signal ended the program.
+        public var status: Int32
+        public var output: [UInt8]
+        /// Standard error (empty when merged into `output`).
+        public var errors: [UInt8]
+
+        public var errorText: String { Self.trimmed(errors) }
+
+        /// Program output as text, without the white space around it.
+        public static func trimmed(_ bytes: [UInt8]) -> String {
+            let text = String(decoding: bytes, as: UTF8.self)
+            return String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        }
+    }
+
+    /// The program's path, or nil when it is not installed.
+    public static func path(of name: String) -> String? {
+        directories.map { $0 + "/" + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Runs `program` (a name looked up in `directories`, or a path with a
+    /// "/") with `arguments`, writing `input` to its standard input.
+    /// `environment` entries are added to (or, when nil, removed from) this
+    /// process's.
+    /// With `mergeErrors`, standard error goes to `output` in the order
+    /// written. Throws when the program cannot be found or started.
+    public static func run(
+        _ program: String, _ arguments: [String], input: [UInt8] = [],
+        environment changes: [String: String?] = [:], mergeErrors: Bool = false
+    ) throws(Failure) -> Result {
+        guard let path = program.contains("/") ? program : path(of: program) else {
+            throw .notFound(program: program, searched: directories)
+        }
+        var stdinPipe: [Int32] = [-1, -1], stdoutPipe: [Int32] = [-1, -1], stderrPipe: [Int32] = [-1, -1]
+        guard pipe(&stdinPipe) == 0, pipe(&stdoutPipe) == 0, pipe(&stderrPipe) == 0 else {
+            let code = errno
+            for fd in stdinPipe + stdoutPipe + stderrPipe where fd >= 0 { close(fd) }
+            throw .systemCallFailed(operation: "cannot create a pipe for \(path)", errno: code)
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, mergeErrors ? stdoutPipe[1] : stderrPipe[1], 2)
+        for fd in stdinPipe + stdoutPipe + stderrPipe { posix_spawn_file_actions_addclose(&actions, fd) }
+
+        var environment = ProcessInfo.processInfo.environment
+        for (name, value) in changes { environment[name] = value }
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        close(stdinPipe[0])
+        close(stdoutPipe[1])
+        close(stderrPipe[1])
+        if mergeErrors { close(stderrPipe[0]) }
+        guard spawned == 0 else {
+            close(stdinPipe[1])
+            close(stdoutPipe[0])
+            if !mergeErrors { close(stderrPipe[0]) }
+            throw .systemCallFailed(operation: "cannot run \(path)", errno: spawned)
+        }
+
+        var output: [UInt8] = []
+        var errors: [UInt8] = []
+        var writeFD = stdinPipe[1]
+        var readFDs = mergeErrors ? [stdoutPipe[0]] : [stdoutPipe[0], stderrPipe[0]]
+        var written = 0
+        if input.isEmpty { close(writeFD); writeFD = -1 } else { _ = fcntl(writeFD, F_SETFL, O_NONBLOCK) }
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while writeFD >= 0 || !readFDs.isEmpty {
+            var fds = readFDs.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            if writeFD >= 0 { fds.append(pollfd(fd: writeFD, events: Int16(POLLOUT), revents: 0)) }
+            if poll(&fds, nfds_t(fds.count), -1) < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            for entry in fds where entry.revents != 0 {
+                if entry.fd == writeFD {
+                    let count = input.withUnsafeBytes { writeWithoutSIGPIPE(writeFD, $0.baseAddress! + written, $0.count - written) }
+                    if count > 0 { written += count }
+                    if written == input.count || (count < 0 && errno != EAGAIN && errno != EINTR) {
+                        close(writeFD)  // all written, or the program stopped reading
+                        writeFD = -1
+                    }
+                    continue
+                }
+                let count = chunk.withUnsafeMutableBytes { read(entry.fd, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    if entry.fd == stdoutPipe[0] { output += chunk[0..<count] } else { errors += chunk[0..<count] }
+                } else if count == 0 || (errno != EINTR && errno != EAGAIN) {
+                    close(entry.fd)
+                    readFDs.removeAll { $0 == entry.fd }
+                }
+            }
+        }
+        if writeFD >= 0 { close(writeFD) }
+        for fd in readFDs { close(fd) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw .systemCallFailed(operation: "waitpid \(path)", errno: errno) }
+        }
+        let exited = status & 0x7F == 0
+        return Result(status: exited ? (status >> 8) & 0xFF : -1, output: output, errors: errors)
+    }
+
+    /// write(2) to a pipe whose reader may have exited, as an error (EPIPE)
+    /// rather than a SIGPIPE that ends this process. The signal is blocked
+    /// for this thread only and a pending one taken back, so that the
+    /// library changes no process-wide state (the executable's main decides
+    /// what SIGPIPE does to it).
+    private static func writeWithoutSIGPIPE(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, &previous)
+        let written = write(fd, buffer, count)
+        let writeError = errno
+        if written < 0 && writeError == EPIPE && sigismember(&previous, SIGPIPE) == 0 {
+            var none = timespec(tv_sec: 0, tv_nsec: 0)
+            _ = sigtimedwait(&pipeSignal, nil, &none)
+        }
+        pthread_sigmask(SIG_SETMASK, &previous, nil)
+        errno = writeError
+        return written
+    }
+}

@@ -1,0 +1,20 @@
+// ApplyReport.swift: what apply did, file by file.
+
+public struct ApplyReport: Sendable {
+    public var inspection: Inspection
+    public var plan: FixPlan
+    /// Files replaced, as display paths.
+    public var writtenFiles: [String] = []
+    /// Indexes rebuilt, as display paths.
+    public var rebuiltIndexes: [String] = []
+    /// Backups made (--backup), as paths.
+    public var backups: [String] = []
+    /// Files an interrupted earlier apply had not yet replaced, replaced now.
+    public var completedFromInterruptedApply: [String] = []
+    /// Files an interrupted earlier apply would have replaced but that were
+    /// edited since; left as they are (this run planned from them).
+    public var abandonedFromInterruptedApply: [String] = []
+    /// Temporary files of killed earlier runs that were removed.
+    public var removedTemporaryFiles: [String] = []
+    public var reloadNeeded: Bool { plan.reloadNeeded }
+}

@@ -1,0 +1,130 @@
+// ApplyTransaction+Commit.swift: the steps that write: stage every new file
+// beside its target, make backups, commit through the journal, and check
+// that every target is now the staged file (steps 7-10 of ApplyTransaction).
+
+import FileSafety
+import PostconfModel
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ApplyTransaction {
+    /// Stages every target. Whatever happens before the commit point, the
+    /// old files stay and no temporary file is left (release() discards).
+    mutating func stageFiles() throws(ApplyError) {
+        for target in targets where staged[target.path] == nil {
+            guard target.role == .index else {
+                staged[target.path] = try stageSource(target)
+                continue
+            }
+            let rebuild = plan.rebuilds.first { $0.indexPath == target.path }!
+            if let source = targets.first(where: { $0.path == rebuild.sourcePath && $0.role == .tableSource }), staged[source.path] == nil {
+                try stageIndexWithSource(rebuild, index: target, source: source)
+            } else {
+                staged[target.path] = try stageIndex(rebuild) { false }
+            }
+        }
+        FaultInjection.point("apply: staged and verified")
+    }
+
+    /// A file that is not a rebuilt table's source: its new bytes whole.
+    private func stageSource(_ target: WriteTarget) throws(ApplyError) -> StagedFile {
+        do {
+            let change = plan.changes.first { $0.path == target.path }!
+            return try AtomicFile.stage(replacing: target.path, contents: change.newBytes, metadataForNewFile: nil)
+        } catch {
+            throw .writeFailed(path: target.display, cause: error)
+        }
+    }
+
+    private func stageIndex(_ rebuild: IndexRebuild, meanwhile: () -> Bool) throws(ApplyError) -> StagedFile {
+        let newSourceBytes = { [plan] in plan.changes.first { $0.path == rebuild.sourcePath }?.newBytes ?? rebuild.source.text.bytes }
+        do {
+            return try IndexBuilder.stage(rebuild, table: EditedTableSource(rebuild), newSourceBytes: newSourceBytes, meanwhile: meanwhile)
+        } catch {
+            throw .index(error)
+        }
+    }
+
+    /// A rebuilt table's changed source is written while libdb builds its
+    /// index, a piece whenever libdb has enough records waiting.
+    private mutating func stageIndexWithSource(_ rebuild: IndexRebuild, index: WriteTarget, source: WriteTarget) throws(ApplyError) {
+        let file: FileBeingStaged
+        do {
+            file = try AtomicFile.begin(replacing: source.path, metadataForNewFile: nil)
+        } catch {
+            throw .writeFailed(path: source.display, cause: error)
+        }
+        var writer = EditedTableSource.PieceWriter(table: EditedTableSource(rebuild), fd: file.descriptor, path: file.temporaryPath)
+        var writeFailure: ApplyError?
+        staged[index.path] = try stageIndex(rebuild) {
+            do throws(ApplyError) {
+                return try writer.writeNextPiece()
+            } catch {
+                writeFailure = error
+                return false
+            }
+        }
+        // Pieces stageIndex left (none, unless it failed first).
+        while writeFailure == nil, try writer.writeNextPiece() {}
+        if let writeFailure { throw writeFailure }
+        do {
+            staged[source.path] = try file.finish()
+        } catch {
+            throw .writeFailed(path: source.display, cause: error)
+        }
+    }
+
+    /// The staged files in commit order.
+    private var commitOrder: [(file: StagedFile, target: WriteTarget)] {
+        targets.map { (file: staged[$0.path]!, target: $0) }
+    }
+
+    mutating func makeBackups() throws(ApplyError) {
+        guard let suffix = writeOptions.backupSuffix else { return }
+        for (file, target) in commitOrder where FileReader.exists(file.targetPath) {
+            do {
+                backups.append(try AtomicFile.backUp(file.targetPath, suffix: suffix))
+            } catch {
+                throw .writeFailed(path: target.display, cause: Reason("cannot back it up: \(error)"))
+            }
+        }
+    }
+
+    /// Read-only inputs (main.cf when not written, sources of rebuilt
+    /// indexes) are checked here; targets by the journal's commit.
+    mutating func commit() throws(ApplyError) {
+        let order = commitOrder
+        let targetPaths = Set(order.map(\.file.targetPath))
+        for (path, input) in inputs where !targetPaths.contains(path) {
+            guard (try? FileIdentity.of(path: path)) == input.identity else { throw .changedMeanwhile(path: input.display) }
+        }
+        do {
+            try journal.commit(order.map { ($0.file, inputs[$0.file.targetPath]?.identity ?? nil) })
+        } catch {
+            if case .targetChanged(let path) = error {
+                throw .changedMeanwhile(path: order.first { $0.file.targetPath == path }?.target.display ?? path)
+            }
+            if case .commitInterrupted = error {
+                committed = true
+                throw .interrupted(reason: "\(error)")
+            }
+            throw .writeFailed(path: configuration.displayPath(journal.path), cause: error)
+        }
+        committed = true
+    }
+
+    mutating func verifyCommitted() throws(ApplyError) {
+        for (file, target) in commitOrder {
+            guard let now = try? FileIdentity.of(path: file.targetPath), now.isSameFile(as: file.stagedIdentity) else {
+                throw .interrupted(reason: "\(target.display) was replaced by another program right after this one wrote it")
+            }
+            if target.role == .index {
+                replaced.indexes.append(target.display)
+            } else {
+                replaced.files.append(target.display)
+            }
+        }
+    }
+}

@@ -1,0 +1,246 @@
+// ApplyTransaction.swift: carries out a FixPlan without ever leaving a
+// half-done configuration behind. The steps, in order, each a method below
+// (docs/safety.md says what a crash at each one leaves):
+//  1. lockDirectory: one apply at a time per configuration directory.
+//  2. completeInterruptedApply: finish an apply that a crash interrupted
+//     after its commit point (CommitJournal); remove postconf's lock files.
+//  3. planUnderLock: load, inspect and plan again, now that no other apply
+//     runs; refuse errors and an unknown or too old Postfix.
+//  4. checkWritePolicy, checkExistingIndexes: refuse what WritePolicy
+//     forbids, and indexes that are not the database main.cf says, before
+//     writing anything; remove temporary files of killed runs.
+//  5. lockWriters: the locks of Postfix's own writers: postconf's
+//     (main.cf.tmp, master.cf.tmp) for the Postfix files, postmap's (flock
+//     on the index) for each index.
+//  6. checkInputsUnchanged: every input still holds what was planned from.
+//  7. stageFiles: every new file beside its target, synced, with the old
+//     owner and mode. An index is built from the plan's parse of its source
+//     (EditedTableSource) and read back; its changed source is written
+//     meanwhile, each piece parsed again and checked against the records the
+//     index holds.
+//  8. makeBackups, if asked for.
+//  9. commit through the journal: indexes first (Postfix reads only these,
+//     so the fix is live at the first rename and no index ever disagrees
+//     with what it was built from), then table sources, then main.cf, then
+//     master.cf (those two need a reload, which comes after).
+// 10. verifyCommitted: every target is now the staged file.
+// Any failure before the commit point leaves every file as it was.
+
+import FileSafety
+import HashMap
+import PostconfModel
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct ApplyTransaction {
+    /// The journal of an apply in its commit phase, in the configuration directory.
+    public static let journalName = ".postfix-tls-fix.journal"
+
+    let location: ConfigurationLocation
+    let options: FixOptions
+    let writeOptions: WriteOptions
+    /// The configuration directory with symbolic links resolved.
+    var canonicalDirectory = ""
+    var directoryLock: FileLock?
+    var writerLocks: [FileLock] = []
+    var recovery = JournalRecovery()
+    var preview: Preview?
+    var targets: [WriteTarget] = []
+    /// What each input (by resolved path) was when planned from.
+    var inputs: [String: (identity: FileIdentity?, display: String)] = [:]
+    /// Staged files by target path.
+    var staged: [String: StagedFile] = [:]
+    var backups: [String] = []
+    var committed = false
+    var removedTemporaryFiles: [String] = []
+    var replaced: (files: [String], indexes: [String]) = ([], [])
+
+    /// Locks, plans and carries out the plan; see the steps above.
+    static func run(_ location: ConfigurationLocation, options: FixOptions, writeOptions: WriteOptions) throws(FixError) -> ApplyReport {
+        var transaction = ApplyTransaction(location: location, options: options, writeOptions: writeOptions)
+        defer { transaction.release() }
+        return try transaction.carryOut()
+    }
+
+    mutating func carryOut() throws(FixError) -> ApplyReport {
+        try lockDirectory()
+        try completeInterruptedApply()
+        try planUnderLock()
+        if !plan.isEmpty {
+            do throws(ApplyError) {
+                try checkWritePolicy()
+                try checkExistingIndexes()
+                removeAbandonedTemporaryFiles()
+                try lockWriters()
+                try checkInputsUnchanged()
+                try stageFiles()
+                try makeBackups()
+                try commit()
+                try verifyCommitted()
+            } catch {
+                throw .apply(error)
+            }
+        }
+        return report
+    }
+
+    var plan: FixPlan { preview!.plan }
+    var configuration: Configuration { preview!.configuration }
+
+    var report: ApplyReport {
+        var report = ApplyReport(inspection: preview!.inspection, plan: plan)
+        report.completedFromInterruptedApply = recovery.completed
+        report.abandonedFromInterruptedApply = recovery.abandoned
+        report.removedTemporaryFiles = removedTemporaryFiles
+        report.backups = committed ? backups : []
+        (report.writtenFiles, report.rebuiltIndexes) = replaced
+        return report
+    }
+
+    /// Undoes what a failure before the commit point leaves: backups made,
+    /// staged files; then releases every lock.
+    mutating func release() {
+        if !committed { backups.forEach { _ = unlink($0) } }
+        staged.values.forEach { $0.discard() }
+        writerLocks.forEach { $0.release() }
+        directoryLock?.release()
+    }
+}
+
+// MARK: - The steps
+
+extension ApplyTransaction {
+    var journal: CommitJournal { CommitJournal(path: joinPath(canonicalDirectory, Self.journalName)) }
+
+    mutating func lockDirectory() throws(FixError) {
+        guard let canonical = WritePolicy.canonicalPath(location.directory) else {
+            throw .apply(.unreadable(path: location.directory, reason: String(cString: strerror(errno))))
+        }
+        canonicalDirectory = canonical
+        do {
+            directoryLock = try FileLock.exclusive(path: canonical, wait: true)
+        } catch {
+            throw .apply(.unreadable(path: location.directory, reason: "cannot lock: \(error)"))
+        }
+        FaultInjection.point("apply: directory locked")
+    }
+
+    /// What a killed earlier run may have left: a journal to complete, and
+    /// postconf lock files (removed the way postconf itself expects).
+    mutating func completeInterruptedApply() throws(FixError) {
+        let journal = self.journal
+        let postfixLockFiles = ["main.cf", "master.cf"].map { joinPath(canonicalDirectory, $0) }.filter { FileReader.exists($0 + ".tmp") }
+        do throws(ApplyError) {
+            if FileReader.exists(journal.path) || !postfixLockFiles.isEmpty {
+                try WritePolicy.checkDirectory(canonicalDirectory, display: location.directory)
+            }
+            if FileReader.exists(journal.path) {
+                let canonicalDirectory = self.canonicalDirectory
+                do {
+                    recovery = try journal.recover { target in try WriteTarget.writerLocks(for: target, in: canonicalDirectory) } ?? recovery
+                } catch {
+                    throw .interrupted(reason: "cannot complete the earlier apply: \(error)")
+                }
+            }
+        } catch {
+            throw .apply(error)
+        }
+        for file in postfixLockFiles {
+            (try? FileLock.postfixEdit(of: file))?.release()
+        }
+    }
+
+    mutating func planUnderLock() throws(FixError) {
+        let configuration: Configuration
+        do {
+            configuration = try Configuration.load(location)
+        } catch {
+            throw .load(error)
+        }
+        preview = try Pipeline.preview(configuration, options: options, for: .apply)
+    }
+
+    mutating func checkWritePolicy() throws(ApplyError) {
+        targets = WriteTarget.of(plan, configuration: configuration)
+        try WritePolicy.checkDirectory(canonicalDirectory, display: location.directory)
+        try WritePolicy.check(targets, configDirectory: canonicalDirectory, options: writeOptions)
+    }
+
+    /// An existing index is replaced only when it is what main.cf says it
+    /// is: never clobber a file the tool cannot read as that database
+    /// (another format, a truncated or foreign file). Before the locks: the
+    /// probe takes postmap's shared lock itself.
+    func checkExistingIndexes() throws(ApplyError) {
+        for rebuild in plan.rebuilds where FileReader.exists(rebuild.indexPath) {
+            guard case .nativeIndex(let method) = rebuild.delivery else { continue }
+            do {
+                _ = try IndexFile.lookup(path: rebuild.indexPath, method: method, key: Array("postfix-tls-fix-probe".utf8))
+            } catch {
+                throw .refused(
+                    path: rebuild.displayIndexPath,
+                    reason: "the existing index is not a readable \(method.rawValue) database (\(error)); move it away if it is not needed, then run apply again")
+            }
+        }
+    }
+
+    mutating func removeAbandonedTemporaryFiles() {
+        for path in targets.map(\.path) + targets.compactMap(\.sourcePath) + [journal.path] {
+            removedTemporaryFiles += (try? AbandonedTemporaryFiles.remove(beside: path)) ?? []
+        }
+    }
+
+    /// postconf's locks first: waiting for a postconf must not hold the
+    /// index locks, which Postfix daemons need (shared) to open tables.
+    mutating func lockWriters() throws(ApplyError) {
+        for target in targets.filter({ $0.role == .postfixConfig }) + targets.filter({ $0.role != .postfixConfig }) {
+            do {
+                writerLocks += try WriteTarget.writerLocks(for: resolveSymlinks(target.path), in: canonicalDirectory)
+                FaultInjection.point("apply: writer locked")
+            } catch {
+                throw .writeFailed(path: target.display, cause: Reason("cannot lock: \(error)"))
+            }
+        }
+        for rebuild in plan.rebuilds {
+            let resolved = (try? resolveSymlinks(rebuild.indexPath)) ?? rebuild.indexPath
+            inputs[resolved] = ((try? FileIdentity.of(path: resolved)) ?? nil, rebuild.displayIndexPath)
+        }
+        FaultInjection.point("apply: writers locked")
+    }
+
+    /// What the plan was computed from must still be there, now that no
+    /// cooperating writer can change it; editors are caught by the identity
+    /// check just before the commit.
+    mutating func checkInputsUnchanged() throws(ApplyError) {
+        let mainCf = configuration.mainCf
+        try checkInput(mainCf.path, display: configuration.displayPath(mainCf.path), expected: mainCf.text.bytes)
+        for change in plan.changes where change.path != mainCf.path {
+            try checkInput(change.path, display: change.displayPath, expected: change.original.bytes)
+        }
+        for rebuild in plan.rebuilds where !plan.changes.contains(where: { $0.path == rebuild.sourcePath }) {
+            try checkInput(rebuild.sourcePath, display: configuration.displayPath(rebuild.sourcePath), expected: rebuild.source.text.bytes)
+        }
+        FaultInjection.point("apply: inputs read")
+    }
+
+    mutating func checkInput(_ path: String, display: String, expected: [UInt8]) throws(ApplyError) {
+        let resolved: String
+        let identity: FileIdentity?
+        do {
+            resolved = try resolveSymlinks(path)
+            identity = try FileIdentity.of(path: resolved)
+        } catch {
+            throw .unreadable(path: display, reason: "\(error)")
+        }
+        inputs[resolved] = (identity, display)
+        defer { FaultInjection.point("apply: input read") }
+        let same: Bool
+        do {
+            same = try FileReader.holds(resolved, expected)
+        } catch {
+            throw .unreadable(path: resolved, reason: LoadError.reason(error))
+        }
+        guard same else { throw .changedMeanwhile(path: display) }
+    }
+}

@@ -1,0 +1,30 @@
+// IndexState.swift: whether an existing index holds exactly what postmap
+// would build from its source today: for the indexes the tool writes, a
+// digest of the .db against one of the source; for postmap's, what postmap
+// itself lists (or looks up, for cdb).
+
+import HashMap
+import PostconfModel
+import PostfixTools
+
+enum IndexState {
+    static func isCurrent(_ table: IndexedTable) throws(IndexError) -> Bool {
+        switch table.delivery {
+        case .nativeIndex(let method):
+            do {
+                return try NativeIndex.matches(indexPath: table.indexPath, method: method, source: table.source)
+            } catch {
+                throw .unreadable(path: table.displayIndexPath, cause: error)
+            }
+        case .postmapIndex(let type, _):
+            do {
+                return try Postmap.indexHolds(
+                    table.source.storedRecords(), type: type, path: table.sourcePath, configDirectory: table.configDirectory)
+            } catch {
+                throw .postmapFailed(path: table.displayIndexPath, cause: error)
+            }
+        case .readAtStart:
+            return true
+        }
+    }
+}

@@ -1,0 +1,43 @@
+// PostmapIndex.swift: stages an index that Postfix's own postmap builds
+// (lmdb:, cdb:, or a hash: table that Postfix 3.11 redirects), with the same
+// guarantees as the indexes the tool writes itself: built beside the target
+// from a temporary copy of the new source, read back and compared with that
+// source, and only then ready to be renamed into place.
+
+import FileSafety
+import Glibc
+import HashMap
+import PostconfModel
+import PostfixTools
+
+enum PostmapIndex {
+    static func stage(_ rebuild: IndexRebuild, sourceBytes: [UInt8], expected: [[UInt8]: [UInt8]]) throws(IndexError) -> StagedFile {
+        guard case .postmapIndex(let type, let suffix) = rebuild.delivery else {
+            preconditionFailure("not a postmap-built index")
+        }
+        let configDirectory = rebuild.configDirectory
+        do {
+            let sourceMetadata = try FileMetadata.of(path: rebuild.sourcePath)
+            return try AtomicFile.stage(
+                replacing: rebuild.indexPath, metadataForNewFile: IndexWriter.postmapNewIndexMetadata(source: sourceMetadata)
+            ) { tempPath, _ in
+                // postmap TYPE:FILE writes FILE<suffix>: build from a temporary
+                // source (owned like the real one, since postmap runs as the
+                // source's owner) and move the result onto the staged path.
+                let source = try AtomicFile.stage(replacing: rebuild.sourcePath, contents: sourceBytes, metadataForNewFile: nil)
+                defer { source.discard() }
+                let built = source.temporaryPath + suffix
+                defer { unlink(built) }
+                _ = try Postmap.run(["\(type):\(source.temporaryPath)"], configDirectory: configDirectory)
+                guard try Postmap.indexHolds(expected, type: type, path: source.temporaryPath, configDirectory: configDirectory) else {
+                    throw PostfixToolError.wrongResult("the new index does not read back as its source")
+                }
+                guard rename(built, tempPath) == 0 else {
+                    throw PostfixToolError.systemCallFailed(operation: "cannot rename \(built) to \(tempPath)", errno: errno)
+                }
+            }
+        } catch {
+            throw .unreadable(path: rebuild.displayIndexPath, cause: error)
+        }
+    }
+}

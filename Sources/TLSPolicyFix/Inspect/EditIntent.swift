@@ -1,0 +1,16 @@
+// EditIntent.swift: what the inspection wants changed, in the rule's terms
+// (a parameter, a service, entries of a table, an index). The planner alone
+// turns intents into byte edits and rebuilds.
+
+import PostconfModel
+
+enum EditIntent: Sendable {
+    /// Give main.cf's `parameter` (unset or empty in force) the servername.
+    case setMainCfParameter(String)
+    /// Add "-o parameter=servername" to a master.cf service.
+    case addServiceOverride(MasterCfService, parameter: String)
+    /// Append servername to these sites of a table.
+    case appendServername(LoadedTable, sites: EntrySet)
+    /// Rebuild a table's index.
+    case rebuildIndex(LoadedTable, reason: IndexRebuild.Reason)
+}

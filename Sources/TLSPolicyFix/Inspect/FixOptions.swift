@@ -1,0 +1,33 @@
+// FixOptions.swift: the choices that change what a fix writes, and the
+// events a long inspection reports while it works.
+
+import PostconfModel
+
+/// Choices that change what a fix writes.
+public struct FixOptions: Sendable {
+    /// The servername keyword to add: "hostname" (the MX host name) or "nexthop".
+    public var servername: String = "hostname"
+    /// The Postfix version, when known; it decides which policy syntax is valid.
+    public var postfixVersion: PostfixVersion?
+    /// Also add servername to fingerprint entries.
+    public var includeFingerprint = false
+    /// Set <role>_tls_servername in main.cf for per-site MUST entries.
+    public var globalServernameForPerSite = false
+    /// Told of the steps that take long on large tables (nil: nobody).
+    public var progress: (@Sendable (ProgressEvent) -> Void)?
+
+    public init(servername: String = "hostname", postfixVersion: PostfixVersion? = nil,
+                includeFingerprint: Bool = false, globalServernameForPerSite: Bool = false) {
+        self.servername = servername
+        self.postfixVersion = postfixVersion
+        self.includeFingerprint = includeFingerprint
+        self.globalServernameForPerSite = globalServernameForPerSite
+    }
+}
+
+
+/// A step of a long inspection; the command line decides what to show.
+public enum ProgressEvent: Sendable {
+    /// A table was read (`entries` entries); its entries and index are checked next.
+    case tableRead(display: String, entries: Int)
+}

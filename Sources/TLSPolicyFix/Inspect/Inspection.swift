@@ -1,0 +1,27 @@
+// Inspection.swift: what inspecting a configuration found (findings, in the
+// order found) and what it wants changed (intents, for the planner).
+
+import PostconfModel
+
+public struct Inspection: Sendable {
+    /// The findings, except those of source entries that need servername.
+    var otherFindings: [Finding] = []
+    /// Those of source entries that need servername, compact (they can be
+    /// most of a large table).
+    var entryFixes = EntryFixFindings()
+    var intents: [EditIntent] = []
+
+    /// Everything found, in the order found.
+    public var findings: [Finding] { findings { _ in true } }
+
+    /// The findings of the severities `include` accepts, in the order found;
+    /// the entries' fixable ones are only made when `include` takes fixable.
+    public func findings(_ include: (Finding.Severity) -> Bool) -> [Finding] {
+        entryFixes.merged(into: otherFindings, include)
+    }
+
+    /// The worst severity found (note when nothing was).
+    public var worstSeverity: Finding.Severity {
+        max(otherFindings.map(\.severity).max() ?? .note, entryFixes.isEmpty ? .note : .fixable)
+    }
+}

@@ -1,0 +1,61 @@
+// Inspector+Services.swift: the rule for master.cf: an smtp or lmtp service
+// with its own level, servername or policy maps is a client of its own.
+
+import PostconfModel
+
+extension InspectionState {
+    /// master.cf: smtp/lmtp services with their own level, servername or maps.
+    mutating func inspectServices(role: String) {
+        let mainMaps = configuration.value("\(role)_tls_policy_maps")
+        let mainClient = PolicyClient(role: role, label: "main.cf", hasServername: roleHasServername[role] ?? false,
+                                      maps: mainMaps, mapsLocation: mainCfLocation("\(role)_tls_policy_maps"))
+        guard let masterCf else {
+            clients.append(mainClient)
+            return
+        }
+        let services = masterCf.services.filter { $0.command == role }
+        if services.isEmpty { clients.append(mainClient) }
+        for service in services {
+            var values = configuration.mainCf.values
+            for override in service.overrides { values[override.name] = override.value }
+            let expander = ParameterExpander(explicit: values, configDirectory: Array(configuration.postfixConfigDirectory.utf8))
+            let value: (String) -> [UInt8] = { expander.expandedValue($0) ?? [] }
+            let location = SourceLocation(path: configuration.displayPath(masterCf.path), line: service.lineNumber)
+            let servernameParameter = "\(role)_tls_servername"
+            var hasServername: Bool
+            if let own = service.override(servernameParameter) {
+                hasServername = !expander.expand(own.value).isEmpty
+            } else {
+                hasServername = roleHasServername[role] ?? false
+            }
+            let ownLevel = service.override("\(role)_tls_security_level") != nil || service.override("\(role)_enforce_tls") != nil
+            let levelValue = value("\(role)_tls_security_level")
+            if ownLevel, !levelValue.isEmpty, TLSSecurityLevel(token: levelValue) == nil {
+                findings.append(Finding(.error, .invalidParameter, at: location, subject: service.id,
+                                        "invalid TLS security level \"\(levelValue.printable)\"; the service stops with a fatal error"))
+                continue
+            }
+            if ownLevel, !hasServername, let level = InspectionState.level(role: role, value: value), level.level.verifiesPeerName {
+                if service.override(servernameParameter) != nil {
+                    findings.append(Finding(.manual, .missingServername, at: location, subject: service.id, level: level.level,
+                                            "\(level.level.rawValue) with an empty -o \(servernameParameter)",
+                                            fix: "set -o \(servernameParameter)=\(options.servername) on this service by hand"))
+                } else {
+                    findings.append(Finding(.fixable, .missingServername, at: location, subject: service.id, level: level.level,
+                                            "service sets \(role) TLS level \(level.level.rawValue) without \(servernameParameter) (Postfix sends no SNI)",
+                                            fix: "add -o \(servernameParameter)=\(options.servername) to the service"))
+                    intents.append(.addServiceOverride(service, parameter: servernameParameter))
+                    hasServername = true
+                }
+            }
+            let mapsParameter = "\(role)_tls_policy_maps"
+            if service.override(mapsParameter) != nil {
+                clients.append(PolicyClient(role: role, label: "master.cf service \(service.id)", hasServername: hasServername,
+                                            maps: value(mapsParameter), mapsLocation: location))
+            } else {
+                clients.append(PolicyClient(role: role, label: "master.cf service \(service.id)", hasServername: hasServername,
+                                            maps: mainMaps, mapsLocation: mainClient.mapsLocation))
+            }
+        }
+    }
+}

@@ -1,0 +1,201 @@
+// Inspector+Tables.swift: the rule for policy tables: every table of every
+// client's map list, each inspected once; the entries that verify without
+// SNI, those smtp(8) rejects, those it never selects; and their indexes.
+
+import HashMap
+import PostconfModel
+
+extension InspectionState {
+    /// Every table of every client's map list, each inspected once.
+    mutating func inspectTables() throws(LoadError) {
+        let lists = mapLists()
+        var loaded: [MapReference: LoadedTable] = [:]
+        for reference in lists.references {
+            switch try TableLoader.load(reference, configuration: configuration, options: options) {
+            case .loaded(let table):
+                options.progress?(.tableRead(display: configuration.displayPath(table.path), entries: table.sites.count))
+                loaded[reference] = table
+            case .notEditable(let reason):
+                findings.append(Finding(.manual, .unsupportedTable, at: lists.listedAt[reference]!, subject: reference.description, reason,
+                                        fix: "add servername=\(options.servername) to its verify and secure entries by hand"))
+            case .problem(let finding):
+                findings.append(finding)
+            }
+        }
+        let shadowed = Self.shadowedKeys(lists.lists, loaded)
+        for reference in lists.references {
+            guard let table = loaded[reference] else { continue }
+            try inspect(table, needsSNI: lists.needsSNI[reference] ?? false, shadowed: shadowed[reference] ?? [])
+        }
+    }
+
+    /// Which tables, in which lists, with which clients.
+    struct MapLists {
+        /// Each table once, in the order first named (without proxy:).
+        var references: [MapReference] = []
+        /// Where each was first named.
+        var listedAt: [MapReference: SourceLocation] = [:]
+        /// Whether some client that reads it has no servername.
+        var needsSNI: [MapReference: Bool] = [:]
+        /// The distinct map lists.
+        var lists: [[MapReference]] = []
+    }
+
+    mutating func mapLists() -> MapLists {
+        var result = MapLists()
+        for client in clients {
+            var list: [MapReference] = []
+            for element in MapReference.splitList(client.maps) {
+                guard let reference = MapReference(element) else {
+                    findings.append(Finding(.error, .unsupportedTable, at: client.mapsLocation, subject: "\(client.role)_tls_policy_maps",
+                                            "\"\(element.printable)\" is not a type:name table"))
+                    continue
+                }
+                let key = MapReference(type: reference.type, name: reference.name, viaProxy: false)
+                if result.listedAt[key] == nil {
+                    result.references.append(key)
+                    result.listedAt[key] = client.mapsLocation
+                }
+                result.needsSNI[key] = (result.needsSNI[key] ?? false) || !client.hasServername
+                list.append(key)
+            }
+            if !result.lists.contains(list) { result.lists.append(list) }
+        }
+        return result
+    }
+
+    /// Keys an earlier table of the same list also has are never selected
+    /// from the later one (every table is searched for the exact key before
+    /// any parent domain is tried), in any list.
+    static func shadowedKeys(_ lists: [[MapReference]], _ loaded: [MapReference: LoadedTable]) -> [MapReference: Set<[UInt8]>] {
+        var shadowedEverywhere: [MapReference: Set<[UInt8]>] = [:]
+        for list in lists {
+            var seen: Set<[UInt8]> = []
+            for reference in list {
+                guard let table = loaded[reference] else { continue }
+                // A list's only table shadows nothing and is shadowed by
+                // nothing: no need for its (possibly a million) keys.
+                if list.count == 1 {
+                    shadowedEverywhere[reference] = []
+                    continue
+                }
+                let keys = Set(table.sites.indices.compactMap { table.sites.lookupKey(of: table.sites.view($0)) })
+                let shadowed = keys.intersection(seen)
+                shadowedEverywhere[reference] = shadowedEverywhere[reference].map { $0.intersection(shadowed) } ?? shadowed
+                seen.formUnion(keys)
+            }
+        }
+        return shadowedEverywhere
+    }
+
+    mutating func inspect(_ table: LoadedTable, needsSNI: Bool, shadowed: Set<[UInt8]>) throws(LoadError) {
+        for skipped in table.source?.skippedLines ?? [] {
+            findings.append(Finding(.note, .skippedLine, at: SourceLocation(path: table.source!.path, line: skipped.lineNumber), skipped.message))
+        }
+        // Sites are looked at through views (see PolicySites): a site is
+        // only made into strings when there is something to say about it.
+        let sites = table.sites
+        let version = options.postfixVersion ?? PostfixVersion(3, 10)
+        var verdicts = PolicyVerdicts(braces: version >= PostfixVersion(3, 10), postfixVersion: version)
+        var missing = MissingServernameFindings(table: table, options: options)
+        // Room for a finding per site up front: growing by doubling would
+        // copy (and touch) the large array of a large table over and over;
+        // memory reserved and never used costs nothing.
+        entryFixes.reserveCapacity(sites.count)
+        var fixed = EntrySet(count: sites.count)
+        for index in sites.indices {
+            let view = sites.view(index)
+            guard isSelected(view, of: sites, shadowed: shadowed) else { continue }
+            let policy = verdicts.verdict(for: view.value)
+            if !policy.problems.isEmpty {
+                findings.append(Finding(.error, .brokenEntry, at: sites.location(of: view), subject: sites.key(of: view), level: policy.level,
+                                        policy.problems.joined(separator: "; ") + "; smtp(8) defers mail for this destination",
+                                        fix: "correct the entry by hand"))
+                continue
+            }
+            guard let level = policy.level, needsSNI, !policy.hasServername else { continue }
+            if level == .fingerprint && !options.includeFingerprint {
+                findings.append(Finding(.note, .fingerprintAtRisk, at: sites.location(of: view), subject: sites.key(of: view), level: level,
+                                        "fingerprint without servername: a server that picks its certificate by SNI may present one that does not match the pin",
+                                        fix: "append servername=\(options.servername) (--include-fingerprint)"))
+                continue
+            }
+            guard level.verifiesPeerName || level == .fingerprint else { continue }
+            missing.add(view, level: level, to: &self)
+            fixed.insert(index)
+        }
+        let changed = !fixed.isEmpty
+        if changed { intents.append(.appendServername(table, sites: fixed)) }
+
+        try inspectIndex(of: table, sourceChanged: changed)
+    }
+
+    /// The index, for tables that have one: rebuilt when the source changes,
+    /// or when it is missing or differs from its source already.
+    mutating func inspectIndex(of table: LoadedTable, sourceChanged: Bool) throws(LoadError) {
+        guard let indexed = table.indexed(in: configuration) else { return }
+        var reason: IndexRebuild.Reason? = sourceChanged ? .sourceChanged : nil
+        if reason == nil, let state = try configuration.files.indexState(of: indexed) {
+            reason = state
+            findings.append(Finding(
+                .fixable, state == .missing ? .missingIndex : .staleIndex,
+                at: SourceLocation(path: indexed.displayIndexPath), subject: table.reference.description,
+                state == .missing ? "the index is missing; Postfix cannot read this table" : "the index differs from its source; Postfix uses the index",
+                fix: "rebuild the index from the source"))
+        }
+        if let reason { intents.append(.rebuildIndex(table, reason: reason)) }
+    }
+
+    /// Whether smtp(8) can ever select this site: the one it uses for its
+    /// key (not a later duplicate), and a key no earlier table of the same
+    /// list has. A site that cannot be selected gets a note.
+    mutating func isSelected(_ view: PolicySites.View, of sites: PolicySites, shadowed: Set<[UInt8]>) -> Bool {
+        guard let winner = sites.usedSite(forKeyOf: view) else { return true }
+        if winner != view.index {
+            findings.append(Finding(.note, .duplicateKey, at: sites.location(of: view), subject: sites.key(of: view),
+                                    "never used: \(sites.location(at: winner)) has the same key and wins"))
+            return false
+        }
+        if !shadowed.isEmpty, let key = sites.lookupKey(of: view), shadowed.contains(key) {
+            findings.append(Finding(.note, .duplicateKey, at: sites.location(of: view), subject: sites.key(of: view),
+                                    "never used: an earlier table in the same map list has the same key"))
+            return false
+        }
+        return true
+    }
+}
+
+/// The "append servername" findings of one table: compact ones for a
+/// source's entries (EntryFixFindings), Finding values for the rest, all
+/// sharing one message string per level.
+struct MissingServernameFindings {
+    let table: LoadedTable
+    let messages: [TLSSecurityLevel: String]
+    let fix: String
+    /// The table's number in EntryFixFindings, once it has one.
+    var compactTable: Int?
+
+    init(table: LoadedTable, options: FixOptions) {
+        self.table = table
+        messages = Dictionary(uniqueKeysWithValues: TLSSecurityLevel.allCases.map {
+            ($0, "\($0.rawValue) without servername (Postfix sends no SNI)")
+        })
+        fix = "append servername=\(options.servername)"
+    }
+
+    mutating func add(_ view: PolicySites.View, level: TLSSecurityLevel, to state: inout InspectionState) {
+        let sites = table.sites
+        if let key = sites.keyInSource(of: view) {
+            let number = compactTable ?? state.entryFixes.addTable(EntryFixFindings.Table(
+                display: sites.sourceDisplay!, text: table.text, messages: messages, fix: fix))
+            compactTable = number
+            if state.entryFixes.add(
+                table: number, keyRange: key.range, line: key.line, lineStart: key.lineStart, level: level, position: state.findings.count)
+            {
+                return
+            }
+        }
+        state.findings.append(Finding(.fixable, .missingServername, at: sites.location(of: view), subject: sites.key(of: view), level: level,
+                                      messages[level]!, fix: fix))
+    }
+}

@@ -1,0 +1,92 @@
+// ConfigurationFiles.swift: the one door through which loading and
+// inspection see files. On disk it reads through FileSafety and asks the
+// indexes themselves whether they are current; in memory it serves given
+// bytes, so that the rule can be tested without files or the binary.
+
+import FileSafety
+import PostconfModel
+
+public protocol ConfigurationFiles: Sendable {
+    /// Whether the path exists (a dangling symbolic link counts).
+    func exists(_ path: String) -> Bool
+    /// The file's bytes.
+    func read(_ path: String) throws(LoadError) -> [UInt8]
+    /// Whether the index of `table` is missing or differs from its source;
+    /// nil when it is current.
+    func indexState(of table: IndexedTable) throws(LoadError) -> IndexRebuild.Reason?
+}
+
+/// A table with an index, as the index check needs it.
+public struct IndexedTable: Sendable {
+    public var sourcePath: String
+    public var indexPath: String
+    public var displayIndexPath: String
+    public var delivery: TableDelivery
+    public var source: TableSource
+    /// The configuration directory, for postmap -c.
+    public var configDirectory: String
+}
+
+/// The files of this machine.
+public struct DiskFiles: ConfigurationFiles {
+    public init() {}
+
+    public func exists(_ path: String) -> Bool { FileReader.exists(path) }
+
+    public func read(_ path: String) throws(LoadError) -> [UInt8] {
+        do {
+            return try FileReader.bytes(of: path)
+        } catch {
+            throw .unreadable(path: path, cause: error)
+        }
+    }
+
+    public func indexState(of table: IndexedTable) throws(LoadError) -> IndexRebuild.Reason? {
+        guard exists(table.indexPath) else { return .missing }
+        do {
+            return try IndexState.isCurrent(table) ? nil : .stale
+        } catch {
+            throw .unreadableIndex(path: table.displayIndexPath, cause: error)
+        }
+    }
+}
+
+/// Files given as bytes, by absolute path. An index counts as current when
+/// a file of its name is given (whatever its bytes), as missing otherwise.
+public struct InMemoryFiles: ConfigurationFiles {
+    public var files: [String: [UInt8]]
+
+    public init(_ files: [String: String]) {
+        self.files = files.mapValues { Array($0.utf8) }
+    }
+
+    public init(bytes files: [String: [UInt8]]) {
+        self.files = files
+    }
+
+    public func exists(_ path: String) -> Bool { files[path] != nil }
+
+    public func read(_ path: String) throws(LoadError) -> [UInt8] {
+        guard let bytes = files[path] else {
+            throw .unreadable(path: path, cause: .systemCallFailed(operation: "open", path: path, errno: .noSuchFileOrDirectory))
+        }
+        return bytes
+    }
+
+    public func indexState(of table: IndexedTable) throws(LoadError) -> IndexRebuild.Reason? {
+        exists(table.indexPath) ? nil : .missing
+    }
+}
+
+extension ConfigurationFiles {
+    /// Reads a configuration file and parses it; a parse error keeps the
+    /// file and line it names, any other failure names the file.
+    func parse<Parsed>(_ path: String, _ parse: ([UInt8]) throws(ConfigFileError) -> Parsed) throws(LoadError) -> Parsed {
+        let bytes = try read(path)
+        do {
+            return try parse(bytes)
+        } catch {
+            throw .invalid(error)
+        }
+    }
+}
