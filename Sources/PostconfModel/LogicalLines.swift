@@ -88,6 +88,8 @@ public struct ConfigText: Sendable {
 
     /// Reads `bytes`, which must be less than 4 GiB (line offsets are
     /// stored in 32 bits; a Postfix file of that size is not a thing).
+    /// One pass, as readllines() reads: kept as one loop, since splitting it
+    /// would cost the per-line calls this pass exists to avoid.
     public init(bytes: [UInt8]) {
         precondition(bytes.count < Int(UInt32.max), "a configuration file of 4 GiB or more")
         self.bytes = bytes

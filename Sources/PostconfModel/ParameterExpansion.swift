@@ -21,6 +21,9 @@
 //     followed by "?..." / ":..." as above. OP may carry the suffix "level"
 //     (e.g. "<level"): then both sides are compatibility levels
 //     ("major[.minor[.patch]]"), and a malformed one is an error.
+// The file stays whole, longer than the others, because it follows
+// mac_parse.c and mac_expand.c together.
+//
 //   - A callback nesting deeper than 100 is an error ("unreasonable macro
 //     call nesting"), which is what stops "a = $a".
 // After an error Postfix appends nothing more, and postconf (like every
@@ -214,6 +217,8 @@ private final class ExpansionContext {
 
     /// mac_parse(): splits `value` into literal text and $ references and
     /// hands each to the callback. Returns the callbacks' status, OR-ed.
+    /// A port that keeps the shape of the C function (one scanning loop),
+    /// so that the two can be read side by side.
     func parse(_ value: ArraySlice<UInt8>) -> ExpansionStatus {
         var status: ExpansionStatus = []
         var literal: [UInt8] = []

@@ -55,6 +55,29 @@ public enum PostfixProgram {
             for fd in stdinPipe + stdoutPipe + stderrPipe where fd >= 0 { close(fd) }
             throw .systemCallFailed(operation: "cannot create a pipe for \(path)", errno: code)
         }
+        let pid: pid_t
+        do {
+            pid = try spawn(path, arguments, changes, stdin: stdinPipe, stdout: stdoutPipe, stderr: stderrPipe, mergeErrors: mergeErrors)
+        } catch {
+            throw .systemCallFailed(operation: "cannot run \(path)", errno: error.code)
+        }
+        let (output, errors) = exchange(input: input, stdin: stdinPipe[1], stdout: stdoutPipe[0], stderr: mergeErrors ? nil : stderrPipe[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw .systemCallFailed(operation: "waitpid \(path)", errno: errno) }
+        }
+        let exited = status & 0x7F == 0
+        return Result(status: exited ? (status >> 8) & 0xFF : -1, output: output, errors: errors)
+    }
+
+    private struct SpawnError: Error { let code: Int32 }
+
+    /// Starts the program with the pipes' ends as its standard streams and
+    /// closes those ends here (and, when spawning fails, the other ends too).
+    private static func spawn(
+        _ path: String, _ arguments: [String], _ changes: [String: String?],
+        stdin stdinPipe: [Int32], stdout stdoutPipe: [Int32], stderr stderrPipe: [Int32], mergeErrors: Bool
+    ) throws(SpawnError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -78,13 +101,20 @@ public enum PostfixProgram {
             close(stdinPipe[1])
             close(stdoutPipe[0])
             if !mergeErrors { close(stderrPipe[0]) }
-            throw .systemCallFailed(operation: "cannot run \(path)", errno: spawned)
+            throw SpawnError(code: spawned)
         }
 
+        return pid
+    }
+
+    /// Writes `input` to the program and reads its output and errors, in
+    /// one poll loop so that no pipe can fill up and block; closes the
+    /// descriptors. `stderr` nil: merged into the output.
+    private static func exchange(input: [UInt8], stdin: Int32, stdout: Int32, stderr: Int32?) -> (output: [UInt8], errors: [UInt8]) {
         var output: [UInt8] = []
         var errors: [UInt8] = []
-        var writeFD = stdinPipe[1]
-        var readFDs = mergeErrors ? [stdoutPipe[0]] : [stdoutPipe[0], stderrPipe[0]]
+        var writeFD = stdin
+        var readFDs = [stdout] + (stderr.map { [$0] } ?? [])
         var written = 0
         if input.isEmpty { close(writeFD); writeFD = -1 } else { _ = fcntl(writeFD, F_SETFL, O_NONBLOCK) }
         var chunk = [UInt8](repeating: 0, count: 65536)
@@ -107,7 +137,7 @@ public enum PostfixProgram {
                 }
                 let count = chunk.withUnsafeMutableBytes { read(entry.fd, $0.baseAddress, $0.count) }
                 if count > 0 {
-                    if entry.fd == stdoutPipe[0] { output += chunk[0..<count] } else { errors += chunk[0..<count] }
+                    if entry.fd == stdout { output += chunk[0..<count] } else { errors += chunk[0..<count] }
                 } else if count == 0 || (errno != EINTR && errno != EAGAIN) {
                     close(entry.fd)
                     readFDs.removeAll { $0 == entry.fd }
@@ -116,12 +146,7 @@ public enum PostfixProgram {
         }
         if writeFD >= 0 { close(writeFD) }
         for fd in readFDs { close(fd) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw .systemCallFailed(operation: "waitpid \(path)", errno: errno) }
-        }
-        let exited = status & 0x7F == 0
-        return Result(status: exited ? (status >> 8) & 0xFF : -1, output: output, errors: errors)
+        return (output, errors)
     }
 
     /// write(2) to a pipe whose reader may have exited, as an error (EPIPE)

@@ -77,23 +77,6 @@ struct MasterCfTests {
         #expect(try FixerBinary.run(["-c", config, "check"]).status == 0)
     }
 
-    @Test func aServiceOverrideOfAnEmptyServernameIsReportedNotOverridden() throws {
-        try directory.write("postfix/main.cf", "smtp_tls_servername = hostname\n")
-        try directory.write("postfix/master.cf", "relay unix - - y - - smtp -o smtp_tls_security_level=verify -o smtp_tls_servername=\n")
-        try expectUnchanged(config) {
-            let check = try FixerBinary.run(["-c", config, "check"])
-            #expect(check.status == 1)
-            #expect(check.outputText.contains("master.cf, line 1: relay/unix: verify with an empty -o smtp_tls_servername"))
-        }
-    }
-
-    @Test func mainCfServernameCoversServicesWithoutTheirOwn() throws {
-        try directory.write("postfix/main.cf", "smtp_tls_servername = hostname\n")
-        try directory.write("postfix/master.cf", "relay unix - - y - - smtp -o smtp_tls_security_level=verify\n")
-        let check = try FixerBinary.run(["-c", config, "check"])
-        #expect(check.status == 0, "\(check.outputText)")
-    }
-
     @Test func badEntriesNameTheLine() throws {
         try directory.write("postfix/main.cf", "\n")
         try directory.write("postfix/master.cf", "smtp unix - - y - - smtp\nrelay unix - - y - - smtp -o\n")

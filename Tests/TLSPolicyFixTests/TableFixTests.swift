@@ -62,31 +62,6 @@ struct TableFixTests {
         #expect(try query("done.example", "policy") == "verify servername=nexthop\n")
     }
 
-    /// check names every entry in file order: fixable entries (kept compact
-    /// until shown, see EntryFixFindings) between the notes and errors of
-    /// the same table, a continued entry, a key too long for the compact
-    /// form (64 KiB or more), and a quoted key that goes on after a line
-    /// break (shown as postmap stores it, the lines joined).
-    @Test func checkListsEntryFindingsInFileOrder() throws {
-        let longKey = String(repeating: "k", count: 70_000) + ".example"
-        try makeConfig(tables: ["policy": Array((
-            "a.example verify\n# c\nb.example secure\n# inside\n\tmatch=nexthop\nA.Example verify\n"
-                + "bad.example verify foo=bar\n\(longKey) verify\nc.example dane-only\nd.example secure\n\"quoted\n  key\" verify\n").utf8)])
-        let check = try FixerBinary.run(["-c", config, "check"])
-        #expect(check.status == 2, "\(check.errors)")
-        let missing = "without servername (Postfix sends no SNI); fix: append servername=hostname"
-        #expect(check.outputText.split(separator: "\n").map(String.init) == [
-            "policy, line 1: a.example: verify \(missing)",
-            "policy, line 3: b.example: secure \(missing)",
-            "policy, line 6: note: A.Example: never used: policy, line 1 has the same key and wins",
-            "policy, line 7: error: bad.example: invalid attribute name: \"foo\"; smtp(8) defers mail for this destination; fix: correct the entry by hand",
-            "policy, line 8: \(longKey.prefix(200))...: verify \(missing)",
-            "policy, line 10: d.example: secure \(missing)",
-            "policy, line 11: \"quoted  key\": verify \(missing)",
-            "5 fixes pending: run `postfix-tls-fix -c \(config) apply`",
-        ])
-    }
-
     @Test func brokenEntriesAreErrorsAndNothingIsWritten() throws {
         try makeConfig(tables: ["policy": Array("""
             good.example verify
