@@ -6,19 +6,36 @@ import FileSafety
 import PostfixTools
 
 public enum ApplyError: Error, Sendable, CustomStringConvertible {
-    /// A file apply needs to examine or lock cannot be read.
+    /// The configuration directory cannot be resolved, or an input read
+    /// again (the system's words).
     case unreadable(path: String, reason: String)
-    /// Writing (or staging, or locking for writing) failed; nothing was replaced.
+    /// An input cannot be examined or read again before writing.
+    case inputUnreadable(path: String, cause: any Error)
+    /// The configuration directory's lock cannot be taken.
+    case cannotLockDirectory(path: String, cause: any Error)
+    /// A writer's lock on a target cannot be taken; nothing was replaced.
+    case cannotLock(path: String, cause: any Error)
+    /// Writing (or staging) failed; nothing was replaced.
     case writeFailed(path: String, cause: any Error)
+    /// A backup (--backup) cannot be made; nothing was replaced.
+    case cannotBackUp(path: String, cause: any Error)
     /// An input changed while apply ran; nothing was replaced.
     case changedMeanwhile(path: String)
     /// Apply refused to write this file (see WritePolicy); nothing was written.
     case refused(path: String, reason: String)
+    /// A target's symbolic links cannot be followed; nothing was written.
+    case unresolvable(path: String, cause: any Error)
+    /// An existing index is not the database main.cf says; nothing was written.
+    case notADatabase(path: String, type: String, cause: any Error)
     /// An index could not be built or read back; nothing was replaced.
     case index(IndexError)
-    /// Apply stopped after replacing some files; the journal lets the next
-    /// apply complete the change.
-    case interrupted(reason: String)
+    /// The journaled commit stopped after its commit point (its cause says
+    /// what was replaced); the next apply completes it.
+    case interrupted(cause: FileSafetyError)
+    /// An interrupted earlier apply cannot be completed.
+    case recoveryFailed(cause: any Error)
+    /// A file apply wrote was replaced by another program right after.
+    case replacedMeanwhile(path: String)
     /// The files were written, but `postfix reload` failed.
     case reloadFailed(PostfixToolError)
 
@@ -26,16 +43,32 @@ public enum ApplyError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .unreadable(let path, let reason):
             return "\(path): cannot read: \(reason)"
+        case .inputUnreadable(let path, let cause):
+            return "\(path): cannot read: \(cause)"
+        case .cannotLockDirectory(let path, let cause):
+            return "\(path): cannot read: cannot lock: \(cause)"
+        case .cannotLock(let path, let cause):
+            return "\(path): cannot lock: \(cause); nothing replaced"
         case .writeFailed(let path, let cause):
             return "\(path): \(cause); nothing replaced"
+        case .cannotBackUp(let path, let cause):
+            return "\(path): cannot back it up: \(cause); nothing replaced"
         case .changedMeanwhile(let path):
             return "\(path): changed by another program while apply was running; run apply again; nothing replaced"
         case .refused(let path, let reason):
             return "\(path): \(reason); nothing written"
+        case .unresolvable(let path, let cause):
+            return "\(path): \(cause); nothing written"
+        case .notADatabase(let path, let type, let cause):
+            return "\(path): the existing index is not a readable \(type) database (\(cause)); move it away if it is not needed, then run apply again; nothing written"
         case .index(let error):
             return "\(error.path): \(error); nothing replaced"
-        case .interrupted(let reason):
-            return "apply interrupted: \(reason); run apply again to complete it"
+        case .interrupted(let cause):
+            return "apply interrupted: \(cause); run apply again to complete it"
+        case .recoveryFailed(let cause):
+            return "apply interrupted: cannot complete the earlier apply: \(cause); run apply again to complete it"
+        case .replacedMeanwhile(let path):
+            return "apply interrupted: \(path) was replaced by another program right after this one wrote it; run apply again to complete it"
         case .reloadFailed(let cause):
             return "the fix is written, but Postfix was not reloaded: \(cause); run `postfix reload` by hand"
         }

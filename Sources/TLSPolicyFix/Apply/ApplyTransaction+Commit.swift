@@ -87,7 +87,7 @@ extension ApplyTransaction {
             do {
                 backups.append(try AtomicFile.backUp(file.targetPath, suffix: suffix))
             } catch {
-                throw .writeFailed(path: target.display, cause: Reason("cannot back it up: \(error)"))
+                throw .cannotBackUp(path: target.display, cause: error)
             }
         }
     }
@@ -108,7 +108,7 @@ extension ApplyTransaction {
             }
             if case .commitInterrupted = error {
                 committed = true
-                throw .interrupted(reason: "\(error)")
+                throw .interrupted(cause: error)
             }
             throw .writeFailed(path: configuration.displayPath(journal.path), cause: error)
         }
@@ -118,7 +118,7 @@ extension ApplyTransaction {
     mutating func verifyCommitted() throws(ApplyError) {
         for (file, target) in commitOrder {
             guard let now = try? FileIdentity.of(path: file.targetPath), now.isSameFile(as: file.stagedIdentity) else {
-                throw .interrupted(reason: "\(target.display) was replaced by another program right after this one wrote it")
+                throw .replacedMeanwhile(path: target.display)
             }
             if target.role == .index {
                 replaced.indexes.append(target.display)

@@ -122,7 +122,7 @@ extension ApplyTransaction {
         do {
             directoryLock = try FileLock.exclusive(path: canonical, wait: true)
         } catch {
-            throw .apply(.unreadable(path: location.directory, reason: "cannot lock: \(error)"))
+            throw .apply(.cannotLockDirectory(path: location.directory, cause: error))
         }
         FaultInjection.point("apply: directory locked")
     }
@@ -141,7 +141,7 @@ extension ApplyTransaction {
                 do {
                     recovery = try journal.recover { target in try WriteTarget.writerLocks(for: target, in: canonicalDirectory) } ?? recovery
                 } catch {
-                    throw .interrupted(reason: "cannot complete the earlier apply: \(error)")
+                    throw .recoveryFailed(cause: error)
                 }
             }
         } catch {
@@ -178,9 +178,7 @@ extension ApplyTransaction {
             do {
                 _ = try IndexFile.lookup(path: rebuild.indexPath, method: method, key: Array("postfix-tls-fix-probe".utf8))
             } catch {
-                throw .refused(
-                    path: rebuild.displayIndexPath,
-                    reason: "the existing index is not a readable \(method.rawValue) database (\(error)); move it away if it is not needed, then run apply again")
+                throw .notADatabase(path: rebuild.displayIndexPath, type: method.rawValue, cause: error)
             }
         }
     }
@@ -199,7 +197,7 @@ extension ApplyTransaction {
                 writerLocks += try WriteTarget.writerLocks(for: resolveSymlinks(target.path), in: canonicalDirectory)
                 FaultInjection.point("apply: writer locked")
             } catch {
-                throw .writeFailed(path: target.display, cause: Reason("cannot lock: \(error)"))
+                throw .cannotLock(path: target.display, cause: error)
             }
         }
         for rebuild in plan.rebuilds {
@@ -231,7 +229,7 @@ extension ApplyTransaction {
             resolved = try resolveSymlinks(path)
             identity = try FileIdentity.of(path: resolved)
         } catch {
-            throw .unreadable(path: display, reason: "\(error)")
+            throw .inputUnreadable(path: display, cause: error)
         }
         inputs[resolved] = (identity, display)
         defer { FaultInjection.point("apply: input read") }

@@ -48,7 +48,7 @@ enum WritePolicy {
             do {
                 resolved = try resolveSymlinks(target.path)
             } catch {
-                throw .refused(path: target.display, reason: "\(error)")
+                throw .unresolvable(path: target.display, cause: error)
             }
             let (directory, name) = split(resolved)
             guard let canonicalDirectoryOfTarget = canonicalPath(directory) else {
