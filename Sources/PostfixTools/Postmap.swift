@@ -1,34 +1,49 @@
 // Postmap.swift: runs Postfix's own postmap for the index types the
 // tool does not write itself (lmdb:, cdb:, and hash: when Postfix 3.11
-// redirects it). postmap exits 0 even when it skipped lines, so any output
-// on stderr counts as failure.
+// redirects it). postmap exits 0 after warnings (a duplicate key, first
+// wins; a main.cf parameter defined twice): only a non-zero exit (1 is
+// `-q`'s "not found") or a "fatal:" line is a failure, and the warnings are
+// handed back for the caller to report.
 
 public enum Postmap {
     public typealias Failure = PostfixToolError
 
-    /// Runs postmap with `-c configDirectory` and `arguments`; returns stdout.
-    /// Exit status 1 is `postmap -q`'s "not found", not a failure.
-    public static func run(_ arguments: [String], configDirectory: String, input: [UInt8] = []) throws(Failure) -> [UInt8] {
+    /// What postmap printed when it did not fail.
+    public struct Output: Sendable {
+        public var stdout: [UInt8]
+        /// Its "warning:" lines, each once, without the "postmap: " prefix.
+        public var warnings: [String]
+    }
+
+    /// Runs postmap with `-c configDirectory` and `arguments`.
+    public static func run(_ arguments: [String], configDirectory: String, input: [UInt8] = []) throws(Failure) -> Output {
         let result = try PostfixProgram.run("postmap", ["-c", configDirectory] + arguments, input: input)
-        if (result.status != 0 && result.status != 1) || !result.errorText.isEmpty {
+        let lines = String(decoding: result.errors, as: UTF8.self).split(separator: "\n").map { line in
+            line.hasPrefix("postmap: ") ? String(line.dropFirst("postmap: ".count)) : String(line)
+        }
+        if (result.status != 0 && result.status != 1) || lines.contains(where: { $0.hasPrefix("fatal:") }) {
             throw .failed(command: "postmap \(arguments.joined(separator: " "))", status: result.status, errors: result.errorText)
         }
-        return result.output
+        var warnings: [String] = []
+        for line in lines where line.hasPrefix("warning:") && !warnings.contains(line) { warnings.append(line) }
+        return Output(stdout: result.output, warnings: warnings)
     }
 
     /// Whether the postmap-built index of the source at `path` holds exactly
-    /// `expected`. `postmap -s` lists it; cdb cannot be listed, so there each
-    /// expected key is looked up (`postmap -q -`), which cannot see records
-    /// the source does not have.
-    public static func indexHolds(_ expected: [[UInt8]: [UInt8]], type: String, path: String, configDirectory: String) throws(Failure) -> Bool {
-        let output: [UInt8]
+    /// `expected`, and what postmap warned while reading it. `postmap -s`
+    /// lists it; cdb cannot be listed, so there each expected key is looked
+    /// up (`postmap -q -`), which cannot see records the source does not have.
+    public static func indexHolds(
+        _ expected: [[UInt8]: [UInt8]], type: String, path: String, configDirectory: String
+    ) throws(Failure) -> (holds: Bool, warnings: [String]) {
+        let output: Output
         if type == "cdb" {
             let keys: [UInt8] = expected.keys.flatMap { key -> [UInt8] in key + [0x0A] }
             output = try run(["-q", "-", "\(type):\(path)"], configDirectory: configDirectory, input: keys)
         } else {
             output = try run(["-s", "\(type):\(path)"], configDirectory: configDirectory)
         }
-        return records(output) == expected
+        return (records(output.stdout) == expected, output.warnings)
     }
 
     /// "key<TAB>value" lines (postmap -s, postmap -q -) as records.

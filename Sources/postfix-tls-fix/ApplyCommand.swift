@@ -76,6 +76,7 @@ struct ApplyCommand: ParsableCommand {
             return 0
         }
         output.plan(report.plan, rebuildVerb: "rebuilt")
+        output.findings(report.warnings, split: true)
         for path in report.backups {
             output.line("backup: \(path)")
         }

@@ -14,6 +14,8 @@ public struct ApplyReport: Sendable {
     /// Files an interrupted earlier apply would have replaced but that were
     /// edited since; left as they are (this run planned from them).
     public var abandonedFromInterruptedApply: [String] = []
+    /// What postmap warned while building indexes, as notes.
+    public var warnings: [Finding] = []
     /// Temporary files of killed earlier runs that were removed.
     public var removedTemporaryFiles: [String] = []
     public var reloadNeeded: Bool { plan.reloadNeeded }

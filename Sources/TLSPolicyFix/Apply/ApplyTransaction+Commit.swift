@@ -38,10 +38,13 @@ extension ApplyTransaction {
         }
     }
 
-    private func stageIndex(_ rebuild: IndexRebuild, meanwhile: () -> Bool) throws(ApplyError) -> StagedFile {
+    private mutating func stageIndex(_ rebuild: IndexRebuild, meanwhile: () -> Bool) throws(ApplyError) -> StagedFile {
         let newSourceBytes = { [plan] in plan.changes.first { $0.path == rebuild.sourcePath }?.newBytes ?? rebuild.source.text.bytes }
+        var warnings: [String] = []
+        defer { postmapWarnings += warnings.map { (rebuild.displayIndexPath, rebuild.reference.description, $0) } }
         do {
-            return try IndexBuilder.stage(rebuild, table: EditedTableSource(rebuild), newSourceBytes: newSourceBytes, meanwhile: meanwhile)
+            return try IndexBuilder.stage(
+                rebuild, table: EditedTableSource(rebuild), newSourceBytes: newSourceBytes, warnings: &warnings, meanwhile: meanwhile)
         } catch {
             throw .index(error)
         }

@@ -56,6 +56,8 @@ public struct ApplyTransaction {
     var committed = false
     var removedTemporaryFiles: [String] = []
     var replaced: (files: [String], indexes: [String]) = ([], [])
+    /// postmap's warnings while building, by index display path.
+    var postmapWarnings: [(index: String, table: String, warning: String)] = []
 
     /// Locks, plans and carries out the plan; see the steps above.
     static func run(_ location: ConfigurationLocation, options: FixOptions, writeOptions: WriteOptions) throws(FixError) -> ApplyReport {
@@ -94,6 +96,7 @@ public struct ApplyTransaction {
         report.completedFromInterruptedApply = recovery.completed
         report.abandonedFromInterruptedApply = recovery.abandoned
         report.removedTemporaryFiles = removedTemporaryFiles
+        report.warnings = postmapWarnings.map { Finding(.note, .postmapWarning, at: SourceLocation(path: $0.index), subject: $0.table, "postmap: \($0.warning)") }
         report.backups = committed ? backups : []
         (report.writtenFiles, report.rebuiltIndexes) = replaced
         return report

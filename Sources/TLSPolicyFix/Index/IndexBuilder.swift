@@ -2,7 +2,7 @@
 // into a staged file beside the live one, and reads it back: the tool's own
 // libdb writer for hash:/btree:, postmap for the other types (which build
 // from a file, so they get the new source's bytes, parsed for the records
-// the index must hold).
+// the index must hold, and what postmap warns is handed back).
 
 import FileSafety
 import PostconfModel
@@ -11,7 +11,8 @@ enum IndexBuilder {
     /// `meanwhile` is given steps to do while libdb works (writing the new
     /// source); it returns false when it has none left.
     static func stage(
-        _ rebuild: IndexRebuild, table: EditedTableSource, newSourceBytes: () -> [UInt8], meanwhile: () -> Bool
+        _ rebuild: IndexRebuild, table: EditedTableSource, newSourceBytes: () -> [UInt8], warnings: inout [String],
+        meanwhile: () -> Bool
     ) throws(IndexError) -> StagedFile {
         guard case .nativeIndex(let method) = rebuild.delivery else {
             while meanwhile() {}
@@ -22,7 +23,7 @@ enum IndexBuilder {
             } catch {
                 throw .unreadable(path: rebuild.displayIndexPath, cause: error)
             }
-            return try PostmapIndex.stage(rebuild, sourceBytes: bytes, expected: source.storedRecords())
+            return try PostmapIndex.stage(rebuild, sourceBytes: bytes, expected: source.storedRecords(), warnings: &warnings)
         }
         return try NativeIndex.stage(rebuild, method: method, table: table, meanwhile: meanwhile)
     }

@@ -8,23 +8,25 @@ import PostconfModel
 import PostfixTools
 
 enum IndexState {
-    static func isCurrent(_ table: IndexedTable) throws(IndexError) -> Bool {
+    /// Whether the index is current, and what postmap warned while reading it.
+    static func isCurrent(_ table: IndexedTable) throws(IndexError) -> (current: Bool, warnings: [String]) {
         switch table.delivery {
         case .nativeIndex(let method):
             do {
-                return try NativeIndex.matches(indexPath: table.indexPath, method: method, source: table.source)
+                return (try NativeIndex.matches(indexPath: table.indexPath, method: method, source: table.source), [])
             } catch {
                 throw .unreadable(path: table.displayIndexPath, cause: error)
             }
         case .postmapIndex(let type, _):
             do {
-                return try Postmap.indexHolds(
+                let readBack = try Postmap.indexHolds(
                     table.source.storedRecords(), type: type, path: table.sourcePath, configDirectory: table.configDirectory)
+                return (readBack.holds, readBack.warnings)
             } catch {
                 throw .postmapFailed(path: table.displayIndexPath, cause: error)
             }
         case .readAtStart:
-            return true
+            return (true, [])
         }
     }
 }

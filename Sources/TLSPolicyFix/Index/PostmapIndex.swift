@@ -11,11 +11,15 @@ import PostconfModel
 import PostfixTools
 
 enum PostmapIndex {
-    static func stage(_ rebuild: IndexRebuild, sourceBytes: [UInt8], expected: [[UInt8]: [UInt8]]) throws(IndexError) -> StagedFile {
+    static func stage(
+        _ rebuild: IndexRebuild, sourceBytes: [UInt8], expected: [[UInt8]: [UInt8]], warnings: inout [String]
+    ) throws(IndexError) -> StagedFile {
         guard case .postmapIndex(let type, let suffix) = rebuild.delivery else {
             preconditionFailure("not a postmap-built index")
         }
         let configDirectory = rebuild.configDirectory
+        var postmapWarnings: [String] = []
+        defer { warnings += postmapWarnings }
         do {
             let sourceMetadata = try FileMetadata.of(path: rebuild.sourcePath)
             return try AtomicFile.stage(
@@ -28,9 +32,13 @@ enum PostmapIndex {
                 defer { source.discard() }
                 let built = source.temporaryPath + suffix
                 defer { unlink(built) }
-                _ = try Postmap.run(["\(type):\(source.temporaryPath)"], configDirectory: configDirectory)
-                guard try Postmap.indexHolds(expected, type: type, path: source.temporaryPath, configDirectory: configDirectory) else {
-                    throw PostfixToolError.wrongResult("the new index does not read back as its source")
+                let build = try Postmap.run(["\(type):\(source.temporaryPath)"], configDirectory: configDirectory)
+                let readBack = try Postmap.indexHolds(expected, type: type, path: source.temporaryPath, configDirectory: configDirectory)
+                guard readBack.holds else { throw PostfixToolError.wrongResult("the new index does not read back as its source") }
+                // Name the table, not the temporary copy postmap read.
+                for warning in build.warnings + readBack.warnings {
+                    let named = warning.split(separator: source.temporaryPath, omittingEmptySubsequences: false).joined(separator: rebuild.sourcePath)
+                    if !postmapWarnings.contains(named) { postmapWarnings.append(named) }
                 }
                 guard rename(built, tempPath) == 0 else {
                     throw PostfixToolError.systemCallFailed(operation: "cannot rename \(built) to \(tempPath)", errno: errno)

@@ -41,6 +41,7 @@ public struct Finding: Sendable, Equatable {
         case perSiteIgnored = "per-site-ignored"
         case invalidParameter = "invalid-parameter"
         case interruptedApply = "interrupted-apply"
+        case postmapWarning = "postmap-warning"
     }
 
     public var severity: Severity

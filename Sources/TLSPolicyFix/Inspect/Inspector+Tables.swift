@@ -135,7 +135,12 @@ extension InspectionState {
     mutating func inspectIndex(of table: LoadedTable, sourceChanged: Bool) throws(LoadError) {
         guard let indexed = table.indexed(in: configuration) else { return }
         var reason: IndexRebuild.Reason? = sourceChanged ? .sourceChanged : nil
-        if reason == nil, let state = try configuration.files.indexState(of: indexed) {
+        let check = reason == nil ? try configuration.files.indexState(of: indexed) : IndexCheck()
+        for warning in check.warnings {
+            findings.append(Finding(.note, .postmapWarning, at: SourceLocation(path: indexed.displayIndexPath), subject: table.reference.description,
+                                    "postmap: \(warning)"))
+        }
+        if let state = check.reason {
             reason = state
             findings.append(Finding(
                 .fixable, state == .missing ? .missingIndex : .staleIndex,

@@ -11,9 +11,17 @@ public protocol ConfigurationFiles: Sendable {
     func exists(_ path: String) -> Bool
     /// The file's bytes.
     func read(_ path: String) throws(LoadError) -> [UInt8]
-    /// Whether the index of `table` is missing or differs from its source;
-    /// nil when it is current.
-    func indexState(of table: IndexedTable) throws(LoadError) -> IndexRebuild.Reason?
+    /// Whether the index of `table` is missing or differs from its source
+    /// (reason nil when it is current), and what postmap warned.
+    func indexState(of table: IndexedTable) throws(LoadError) -> IndexCheck
+}
+
+/// What checking an index found.
+public struct IndexCheck: Sendable {
+    /// Why it must be rebuilt; nil when it is current.
+    public var reason: IndexRebuild.Reason?
+    /// postmap's warnings while reading it ("warning: ...").
+    public var warnings: [String] = []
 }
 
 /// A table with an index, as the index check needs it.
@@ -41,10 +49,11 @@ public struct DiskFiles: ConfigurationFiles {
         }
     }
 
-    public func indexState(of table: IndexedTable) throws(LoadError) -> IndexRebuild.Reason? {
-        guard exists(table.indexPath) else { return .missing }
+    public func indexState(of table: IndexedTable) throws(LoadError) -> IndexCheck {
+        guard exists(table.indexPath) else { return IndexCheck(reason: .missing) }
         do {
-            return try IndexState.isCurrent(table) ? nil : .stale
+            let state = try IndexState.isCurrent(table)
+            return IndexCheck(reason: state.current ? nil : .stale, warnings: state.warnings)
         } catch {
             throw .unreadableIndex(path: table.displayIndexPath, cause: error)
         }
@@ -73,8 +82,8 @@ public struct InMemoryFiles: ConfigurationFiles {
         return bytes
     }
 
-    public func indexState(of table: IndexedTable) throws(LoadError) -> IndexRebuild.Reason? {
-        exists(table.indexPath) ? nil : .missing
+    public func indexState(of table: IndexedTable) throws(LoadError) -> IndexCheck {
+        IndexCheck(reason: exists(table.indexPath) ? nil : .missing)
     }
 }
 

@@ -140,7 +140,7 @@ public struct JSONReport: Encodable, Sendable {
         exitStatus = 0
         changed = !plan.isEmpty
         reloadNeeded = plan.reloadNeeded
-        findings = report.inspection.findings.map(FindingRecord.init)
+        findings = (report.inspection.findings + report.warnings).map(FindingRecord.init)
         changedFiles = Self.files(plan, includeDiffs: true)
         rebuiltIndexes = Self.indexes(plan)
         error = nil
