@@ -34,10 +34,8 @@ public struct ParameterExpansion: Sendable, Equatable {
     /// The expanded bytes (up to the first error, if there was one).
     public var value: [UInt8]
     /// Names the expansion looked up that are neither set explicitly nor
-    /// have a default in `PostfixDefaults`, in first-use order. Postfix warns
-    /// "undefined parameter" for those used as $name. A real Postfix
-    /// parameter whose default `PostfixDefaults` lacks also lands here; then
-    /// Postfix's expansion may differ from `value`.
+    /// have a default in the expander's `PostfixDefaults`, in first-use
+    /// order. Postfix warns "undefined parameter" for those used as $name.
     public var unresolvedNames: [String]
     /// Why Postfix would reject the value ("macro processing error"), if it would.
     public var error: String?
@@ -52,6 +50,8 @@ public struct ParameterExpander: Sendable {
     /// The configuration directory Postfix was pointed at (-c DIR or
     /// MAIL_CONFIG, else /etc/postfix).
     public let configDirectory: [UInt8]
+    /// Postfix's built-in defaults, for every name main.cf does not set.
+    public let defaults: PostfixDefaults
 
     /// Postfix's limit on nested expansion callbacks (mac_expand.c).
     public static let nestingLimit = 100
@@ -60,9 +60,10 @@ public struct ParameterExpander: Sendable {
     /// postconf crashes (SIGSEGV, checked on 3.7.11). We call it an error.
     static let absoluteNestingLimit = 1000
 
-    public init(explicit: [String: [UInt8]], configDirectory: [UInt8]) {
+    public init(explicit: [String: [UInt8]], configDirectory: [UInt8], defaults: PostfixDefaults = .shipped) {
         self.explicit = explicit
         self.configDirectory = configDirectory
+        self.defaults = defaults
     }
 
     /// The unexpanded value in force: main.cf's, else (for
@@ -76,12 +77,14 @@ public struct ParameterExpander: Sendable {
     public func rawValue(_ name: String) -> [UInt8]? {
         if let value = explicit[name] { return value }
         if name == "config_directory" { return configDirectory }
-        return PostfixDefaults.value(name)
+        return defaults.value(name)
     }
 
-    /// The value in force, expanded; nil when Postfix would not know the name.
+    /// The value in force, expanded (a raw parameter as it is); nil when
+    /// Postfix would not know the name.
     public func expandedValue(_ name: String) -> [UInt8]? {
-        rawValue(name).map(expand)
+        guard !PostfixDefaults.rawParameters.contains(name) else { return rawValue(name) }
+        return rawValue(name).map(expand)
     }
 
     /// `raw` with every $name expanded (best effort on errors: see `expansion(of:)`).

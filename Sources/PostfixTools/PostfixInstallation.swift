@@ -1,18 +1,20 @@
 // PostfixInstallation.swift: facts about the installed Postfix that the tool
-// asks Postfix itself for (its version), and its reload, rather than guessing.
+// asks Postfix itself for (its version and built-in defaults), and its
+// reload, rather than guessing.
 
 import PostconfModel
 
 public enum PostfixInstallation {
-    /// The installed Postfix's version, from `postconf -d -h mail_version`.
-    /// Throws with the reason when postconf cannot be run or answers oddly.
-    public static func version() throws(PostfixToolError) -> PostfixVersion {
-        let result = try PostfixProgram.run("postconf", ["-d", "-h", "mail_version"])
-        let text = PostfixProgram.Result.trimmed(result.output)
-        guard result.status == 0, let version = PostfixVersion(text) else {
-            throw .unexpectedOutput(command: "postconf -d -h mail_version", output: text, status: result.status)
+    /// The installed Postfix's built-in defaults, `postconf -c DIR -d` (with
+    /// the per-service parameters of DIR's master.cf); their `version` is
+    /// its mail_version.
+    public static func defaults(configDirectory: String) throws(PostfixToolError) -> PostfixDefaults {
+        let result = try PostfixProgram.run("postconf", ["-c", configDirectory, "-d"])
+        let defaults = PostfixDefaults(postconfOutput: result.output)
+        guard result.status == 0, PostfixVersion(defaults.version) != nil else {
+            throw .unexpectedOutput(command: "postconf -d", output: "mail_version = \(defaults.version)", status: result.status)
         }
-        return version
+        return defaults
     }
 
     /// What `reloadIfRunning` did.

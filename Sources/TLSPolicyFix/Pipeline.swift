@@ -58,7 +58,7 @@ public enum Pipeline {
     ) throws(FixError) -> Preview {
         let configuration: Configuration
         do {
-            configuration = try Configuration.load(location, files: files)
+            configuration = try Configuration.load(location, files: files, defaults: options.parameterDefaults)
         } catch {
             throw .load(error)
         }

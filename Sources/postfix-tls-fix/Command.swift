@@ -45,7 +45,7 @@ enum Command {
         let fixOptions = options.fixOptions()
         let primary: Configuration
         do {
-            primary = try Configuration.load(options.location, readMasterCf: false)
+            primary = try Configuration.load(options.location, readMasterCf: false, defaults: fixOptions.parameterDefaults)
         } catch {
             try fail(.load(error), command: command, options: options, fixOptions: fixOptions, output: output)
         }

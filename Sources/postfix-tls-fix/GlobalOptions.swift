@@ -97,14 +97,19 @@ struct GlobalOptions: ParsableArguments {
 
     /// The fix options: the version from the flag, else from postconf; nil
     /// (unknown) is fine for check and diff, apply refuses to add servername
-    /// without it. Under --root the postconf on this machine is not asked:
-    /// it is not the Postfix of the image. Progress on large tables goes to
-    /// standard error when that is a terminal, unless --quiet.
+    /// without it. Parameter defaults are the installed Postfix's (`postconf
+    /// -d`) when it is the version planned for, else the shipped table. Under
+    /// --root the postconf on this machine is not asked: it is not the
+    /// Postfix of the image. Progress on large tables goes to standard error
+    /// when that is a terminal, unless --quiet.
     func fixOptions() -> FixOptions {
-        var version = postfixVersion.flatMap(PostfixVersion.init)
-        if version == nil && location.root == nil { version = try? PostfixInstallation.version() }
+        let installed = location.root == nil ? try? PostfixInstallation.defaults(configDirectory: location.directory) : nil
+        let version = postfixVersion.flatMap(PostfixVersion.init) ?? installed.flatMap { PostfixVersion($0.version) }
         var options = FixOptions(servername: (servername ?? .hostname).rawValue, postfixVersion: version,
                                  includeFingerprint: includeFingerprint, globalServernameForPerSite: globalServername)
+        if let installed, let version, PostfixVersion(installed.version) == version {
+            options.parameterDefaults = installed
+        }
         if !quiet && isatty(2) == 1 {
             options.progress = Progress.report
         }

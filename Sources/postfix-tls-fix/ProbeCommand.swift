@@ -52,7 +52,7 @@ struct ProbeCommand: ParsableCommand {
         let output = Output(options)
         let configuration: Configuration
         do {
-            configuration = try Configuration.load(options.location, readMasterCf: false)
+            configuration = try Configuration.load(options.location, readMasterCf: false, defaults: options.fixOptions().parameterDefaults)
         } catch {
             output.error(error.description)
             throw ExitCode(2)

@@ -104,9 +104,12 @@ enum PostconfProbe {
     }
 
     /// The expander for a main.cf in `directory`, as postconf -c DIR sees it.
+    /// An expander with the installed Postfix's defaults, as the tool has
+    /// them when it plans for the installed Postfix.
     static func expander(_ mainCf: [UInt8], in directory: TestDirectory) throws -> ParameterExpander {
         let parsed = try MainCf(path: directory.file("main.cf"), bytes: mainCf)
-        return ParameterExpander(explicit: parsed.values, configDirectory: Array(directory.path.utf8))
+        let defaults = PostfixDefaults(postconfOutput: try ExternalTool.postconf(["-d"], configDirectory: directory.path).output)
+        return ParameterExpander(explicit: parsed.values, configDirectory: Array(directory.path.utf8), defaults: defaults)
     }
 }
 

@@ -158,7 +158,7 @@ extension ApplyTransaction {
     mutating func planUnderLock() throws(FixError) {
         let configuration: Configuration
         do {
-            configuration = try Configuration.load(location)
+            configuration = try Configuration.load(location, defaults: options.parameterDefaults)
         } catch {
             throw .load(error)
         }

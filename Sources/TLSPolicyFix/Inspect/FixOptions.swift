@@ -13,6 +13,9 @@ public struct FixOptions: Sendable {
     public var includeFingerprint = false
     /// Set <role>_tls_servername in main.cf for per-site MUST entries.
     public var globalServernameForPerSite = false
+    /// Postfix's built-in parameter defaults: the installed Postfix's when
+    /// it is the one planned for, else the table shipped with the tool.
+    public var parameterDefaults: PostfixDefaults = .shipped
     /// Told of the steps that take long on large tables (nil: nobody).
     public var progress: (@Sendable (ProgressEvent) -> Void)?
 

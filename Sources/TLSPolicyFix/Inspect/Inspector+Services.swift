@@ -18,7 +18,8 @@ extension InspectionState {
         for service in services {
             var values = configuration.mainCf.values
             for override in service.overrides { values[override.name] = override.value }
-            let expander = ParameterExpander(explicit: values, configDirectory: Array(configuration.postfixConfigDirectory.utf8))
+            let expander = ParameterExpander(
+                explicit: values, configDirectory: Array(configuration.postfixConfigDirectory.utf8), defaults: configuration.parameters.defaults)
             let value: (String) -> [UInt8] = { expander.expandedValue($0) ?? [] }
             let location = SourceLocation(path: configuration.displayPath(masterCf.path), line: service.lineNumber)
             let servernameParameter = "\(role)_tls_servername"

@@ -28,9 +28,11 @@ public struct Configuration: Sendable {
     /// queue_directory, not the current directory. With a root, DIR is a path
     /// inside it (a relative one is taken from the root), and so is every
     /// path main.cf names. `readMasterCf: false` reads main.cf alone (for
-    /// what needs only main.cf's parameters).
+    /// what needs only main.cf's parameters). Parameters main.cf does not
+    /// set take `defaults`.
     public static func load(
-        _ location: ConfigurationLocation, files: any ConfigurationFiles = DiskFiles(), readMasterCf: Bool = true
+        _ location: ConfigurationLocation, files: any ConfigurationFiles = DiskFiles(), readMasterCf: Bool = true,
+        defaults: PostfixDefaults = .shipped
     ) throws(LoadError) -> Configuration {
         let mainCfPath = joinPath(location.directory, "main.cf")
         let mainCf = try files.parse(mainCfPath) { bytes throws(ConfigFileError) in try MainCf(path: mainCfPath, bytes: bytes) }
@@ -39,7 +41,7 @@ public struct Configuration: Sendable {
         if readMasterCf && files.exists(masterCfPath) {
             masterCf = try files.parse(masterCfPath) { bytes throws(ConfigFileError) in try MasterCf(path: masterCfPath, bytes: bytes) }
         }
-        let parameters = ParameterExpander(explicit: mainCf.values, configDirectory: Array(location.postfixDirectory.utf8))
+        let parameters = ParameterExpander(explicit: mainCf.values, configDirectory: Array(location.postfixDirectory.utf8), defaults: defaults)
         return Configuration(
             directory: location.directory, root: location.root, postfixConfigDirectory: location.postfixDirectory,
             mainCf: mainCf, masterCf: masterCf, parameters: parameters, files: files)
