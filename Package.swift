@@ -25,10 +25,13 @@ let package = Package(
             path: "Sources/CLibDB",
             providers: [.apt(["libdb-dev"])]
         ),
+        // statx(2) attributes (mount point, immutable, append-only), which
+        // Swift's Glibc module does not declare.
+        .systemLibrary(name: "CFileAttributes", path: "Sources/CFileAttributes"),
         // Atomic replacement of files and the locks that serialize writers.
         .target(
             name: "FileSafety",
-            dependencies: [.product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["CFileAttributes", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // Lossless models of main.cf, master.cf and policy table sources.
         .target(name: "PostconfModel"),

@@ -83,7 +83,13 @@ public struct CommitJournal: Sendable {
             }
             completed.append(file.targetPath)
         }
-        try removeJournal()
+        // Every file is replaced: a failure now must not read as "nothing
+        // replaced". recover() finds them all in place and removes the journal.
+        do {
+            try removeJournal()
+        } catch {
+            throw .commitInterrupted(journal: path, completed: completed, cause: "\(error)")
+        }
     }
 
     /// Completes a commit that was interrupted after its commit point, if

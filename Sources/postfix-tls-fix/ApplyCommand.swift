@@ -12,8 +12,10 @@ struct ApplyCommand: ParsableCommand {
         discussion: """
             Every file is written to a temporary file beside it, synced and renamed into \
             place; new indexes are read back before they replace the old ones. On any \
-            error nothing is replaced. Exit status: 0 success (also when there was \
-            nothing to do), 2 or more errors.
+            error before the first rename nothing is replaced. Exit status: 0 success \
+            (also when there was nothing to do), 2 errors (every file as it was), 3 \
+            stopped after replacing some files (each named; run apply again to \
+            complete, and reload when it says so).
             """)
 
     @ParentCommand var root: PostfixTLSFix

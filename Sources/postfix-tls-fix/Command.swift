@@ -25,12 +25,31 @@ enum Command {
             output.findings(findings, split: true)
         }
         output.error(error.description)
+        if case .apply(let stopped) = error, let done = stopped.done {
+            try interrupted(done, error: error, options: options, fixOptions: fixOptions, output: output)
+        }
         if options.json {
             output.json(JSONReport(
                 command: command, location: options.location, postfixVersion: fixOptions.postfixVersion, error: error
             ).encoded())
         }
         throw ExitCode(2)
+    }
+
+    /// An apply that stopped after its commit point: exit status 3, with
+    /// what it replaced, so that automation knows to reload.
+    static func interrupted(
+        _ done: ApplyReport, error: FixError, options: GlobalOptions, fixOptions: FixOptions, output: Output
+    ) throws -> Never {
+        if options.json {
+            output.json(JSONReport(interrupted: done, location: options.location, postfixVersion: fixOptions.postfixVersion, error: error).encoded())
+        } else {
+            for path in done.rebuiltIndexes + done.writtenFiles { output.line("replaced \(path)") }
+            if done.reloadNeeded {
+                output.line("run `postfix reload` so that running Postfix daemons read the changed files")
+            }
+        }
+        throw ExitCode(3)
     }
 
     /// Runs `body` for the configuration directory and, with

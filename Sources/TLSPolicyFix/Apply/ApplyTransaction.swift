@@ -56,6 +56,7 @@ public struct ApplyTransaction {
     var committed = false
     var removedTemporaryFiles: [String] = []
     var replaced: (files: [String], indexes: [String]) = ([], [])
+    var replacedTargets: [WriteTarget] = []
     /// postmap's warnings while building, by index display path.
     var postmapWarnings: [(index: String, table: String, warning: String)] = []
 
@@ -103,10 +104,14 @@ public struct ApplyTransaction {
     }
 
     /// Undoes what a failure before the commit point leaves: backups made,
-    /// staged files; then releases every lock.
+    /// staged files; then releases every lock. After the commit point the
+    /// staged files not yet renamed stay: the journal names them, and the
+    /// next apply completes the change with them.
     mutating func release() {
-        if !committed { backups.forEach { _ = unlink($0) } }
-        staged.values.forEach { $0.discard() }
+        if !committed {
+            backups.forEach { _ = unlink($0) }
+            staged.values.forEach { $0.discard() }
+        }
         writerLocks.forEach { $0.release() }
         directoryLock?.release()
     }

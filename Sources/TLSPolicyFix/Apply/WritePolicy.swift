@@ -67,6 +67,9 @@ enum WritePolicy {
             if targetExists {
                 try checkNotWritableByOthers(targetStatus, display: target.display, what: "the file")
             }
+            if let obstacle = Replaceability.obstacle(file: canonical, directory: canonicalDirectoryOfTarget) {
+                throw .refused(path: target.display, reason: obstacle)
+            }
             if let source = target.sourcePath {
                 let sourceStatus = try status(of: source, display: target.display)
                 try checkNotWritableByOthers(sourceStatus, display: target.display, what: "its source \(source)")

@@ -146,6 +146,25 @@ public struct JSONReport: Encodable, Sendable {
         error = nil
     }
 
+    /// The report of an apply that stopped after its commit point (exit
+    /// status 3): the files it did replace, and whether they need a reload.
+    public init(interrupted done: ApplyReport, location: ConfigurationLocation, postfixVersion: PostfixVersion?, error: FixError) {
+        command = "apply"
+        configDirectory = location.directory
+        root = location.root
+        self.postfixVersion = postfixVersion?.description
+        exitStatus = 3
+        changed = !(done.writtenFiles.isEmpty && done.rebuiltIndexes.isEmpty)
+        reloadNeeded = done.reloadNeeded
+        findings = (done.inspection.findings + done.warnings).map(FindingRecord.init)
+        var replaced = done.plan
+        replaced.changes = replaced.changes.filter { done.writtenFiles.contains($0.displayPath) }
+        replaced.rebuilds = replaced.rebuilds.filter { done.rebuiltIndexes.contains($0.displayIndexPath) }
+        changedFiles = Self.files(replaced, includeDiffs: true)
+        rebuiltIndexes = Self.indexes(replaced)
+        self.error = error.description
+    }
+
     /// The report of a command that stopped with an error: nothing changed.
     public init(
         command: String, location: ConfigurationLocation, postfixVersion: PostfixVersion?, error: FixError
