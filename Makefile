@@ -8,7 +8,8 @@
 #   make install  PREFIX=/usr/local DESTDIR=... : binary, man page, completions
 #
 # Each target installs the Debian packages it needs when they are missing
-# (scripts/install-deps.sh; root only).
+# (scripts/install-deps.sh; root only): building needs libdb-dev alone;
+# the targets that run Postfix (test, e2e, demo, bench) also install it.
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -17,14 +18,17 @@ BUILD_FLAGS ?=
 DEBUG_BIN = .build/debug/postfix-tls-fix
 RELEASE_BIN = .build/release/postfix-tls-fix
 
-.PHONY: all deps build test unit e2e demo bench install clean
+.PHONY: all deps build-deps build test unit e2e demo bench install clean
 
 all: build
 
 deps:
-	@./scripts/install-deps.sh
+	@./scripts/install-deps.sh all
 
-build: deps
+build-deps:
+	@./scripts/install-deps.sh build
+
+build: build-deps
 	$(SWIFT) build $(BUILD_FLAGS)
 
 # Unit, differential and golden tests; the install test (scripts/install.sh
@@ -58,7 +62,7 @@ bench: deps
 	$(SWIFT) build -c release --product postfix-tls-fix $(BUILD_FLAGS)
 	@./scripts/bench.sh $(RELEASE_BIN)
 
-install: deps
+install: build-deps
 	$(SWIFT) build -c release --product postfix-tls-fix $(BUILD_FLAGS)
 	./scripts/install.sh $(RELEASE_BIN) "$(DESTDIR)" "$(PREFIX)"
 

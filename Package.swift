@@ -66,6 +66,7 @@ let package = Package(
         // by the test targets.
         .target(name: "PostfixTestSupport", path: "Tests/PostfixTestSupport"),
         .testTarget(name: "PostconfModelTests", dependencies: ["PostconfModel", "PostfixTestSupport"]),
+        .testTarget(name: "FileSafetyTests", dependencies: ["FileSafety", "PostfixTestSupport"]),
         .testTarget(name: "HashMapTests", dependencies: ["HashMap", "FileSafety", "PostfixTestSupport"]),
         .testTarget(
             name: "TLSPolicyFixTests",

@@ -115,7 +115,7 @@ import Glibc
         #expect(try postmap.finish().status == 0)
         // postmap opened the source before it waited, so it rebuilt the
         // index from the source as it was then: the index is whole and
-        // valid, and either apply's or postmap's (see README, "Safety").
+        // valid, and either apply's or postmap's (see docs/safety.md).
         // The next apply brings the index in line with the source.
         func added() throws -> String {
             try ExternalTool.postmap(["-q", "added.example", "hash:" + config + "/maps/t0"], configDirectory: config).outputText

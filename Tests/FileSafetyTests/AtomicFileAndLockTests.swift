@@ -1,10 +1,9 @@
-// FileSafetyTests.swift: symbolic link resolution, exact copying of owner and
+// AtomicFileAndLockTests.swift: symbolic link resolution, exact copying of owner and
 // mode into a replacement, error wording, and flock cooperation with postmap.
 
 import FileSafety
 import Foundation
 import Glibc
-import HashMap
 import PostfixTestSupport
 import Testing
 
@@ -81,9 +80,9 @@ import Testing
 
     @Test func exclusiveLockExcludesOthersAndPostmapWaitsForIt() throws {
         let directory = try TestDirectory()
-        let postmap = try PostmapTool(in: directory)
+        let config = try directory.makeConfigDirectory()
         let source = try directory.write("tls_policy", "a.example may\n")
-        try postmap.build(.hash, source)
+        #expect(try ExternalTool.postmap(["hash:\(source)"], configDirectory: config).status == 0)
         let index = source + ".db"
 
         let lock = try FileLock.exclusive(path: index, wait: false)
@@ -98,7 +97,7 @@ import Testing
             lock.release()
             released.signal()
         }
-        #expect(try postmap.query("a.example", .hash, source) == "may")
+        #expect(try ExternalTool.postmap(["-q", "a.example", "hash:\(source)"], configDirectory: config).outputText == "may\n")
         #expect(Date().timeIntervalSince(started) >= 0.35)
         released.wait()
         lock.release()  // a second release is harmless
