@@ -62,6 +62,7 @@ struct ApplyCommand: ParsableCommand {
             try Command.fail(error, command: "apply", options: options, fixOptions: fixOptions, output: output)
         }
         let inspection = report.inspection
+        MailLog.applied(report, directory: options.location.directory)
         if options.json {
             output.json(JSONReport(applied: report, location: options.location, postfixVersion: fixOptions.postfixVersion).encoded())
             return try reloadIfAsked(report, options: options, output: output, fixOptions: fixOptions)

@@ -26,6 +26,7 @@ enum Command {
         }
         output.error(error.description)
         if case .apply(let stopped) = error, let done = stopped.done {
+            MailLog.interrupted(done, directory: options.location.directory, error: error.description)
             try interrupted(done, error: error, options: options, fixOptions: fixOptions, output: output)
         }
         if options.json {
