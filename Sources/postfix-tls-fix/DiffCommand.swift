@@ -8,7 +8,7 @@ struct DiffCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "Show, as a unified diff, what apply would change (a dry run).",
-        discussion: "Exit status: 0 nothing to change, 1 changes pending, 2 or more errors.")
+        discussion: "Exit status: 0 nothing to change (nothing printed), 1 a difference printed, 2 errors.")
 
     @ParentCommand var root: PostfixTLSFix
     @OptionGroup var ownOptions: GlobalOptions
@@ -28,13 +28,13 @@ struct DiffCommand: ParsableCommand {
                 command: "diff", location: options.location, postfixVersion: fixOptions.postfixVersion,
                 preview: preview, includeDiffs: true
             ).encoded())
-            return preview.exitStatus
+            return preview.diffExitStatus
         }
         output.findings(preview.inspection.findings { $0 >= .manual }, split: true)
         output.plan(preview.plan, rebuildVerb: "would rebuild")
         if preview.plan.reloadNeeded {
             output.line("then: postfix reload (Postfix reads main.cf, master.cf and tables without an index only when it starts or reloads)")
         }
-        return preview.exitStatus
+        return preview.diffExitStatus
     }
 }

@@ -48,6 +48,13 @@ struct GlobalOptions: ParsableArguments {
     @Flag(help: "For smtp_tls_per_site MUST entries, which cannot carry attributes, set smtp_tls_servername in main.cf.")
     var globalServername = false
 
+    @Option(
+        name: .customLong("acknowledge"),
+        help: ArgumentHelp(
+            "A table the tool cannot edit (mysql:, socketmap:, ...) whose verify and secure entries you have checked, as main.cf names it; reported as a note instead of a manual fix. Repeatable.",
+            valueName: "TYPE:NAME"))
+    var acknowledged: [String] = []
+
     enum Servername: String, ExpressibleByArgument, CaseIterable {
         case hostname, nexthop
     }
@@ -71,6 +78,7 @@ struct GlobalOptions: ParsableArguments {
         merged.allInstances = allInstances || parent.allInstances
         merged.includeFingerprint = includeFingerprint || parent.includeFingerprint
         merged.globalServername = globalServername || parent.globalServername
+        merged.acknowledged = acknowledged + parent.acknowledged
         return merged
     }
 
@@ -107,6 +115,7 @@ struct GlobalOptions: ParsableArguments {
         let version = postfixVersion.flatMap(PostfixVersion.init) ?? installed.flatMap { PostfixVersion($0.version) }
         var options = FixOptions(servername: (servername ?? .hostname).rawValue, postfixVersion: version,
                                  includeFingerprint: includeFingerprint, globalServernameForPerSite: globalServername)
+        options.acknowledgedTables = Set(acknowledged.map { $0.hasPrefix("proxy:") ? String($0.dropFirst(6)) : $0 })
         if let installed, let version, PostfixVersion(installed.version) == version {
             options.parameterDefaults = installed
         }

@@ -45,7 +45,7 @@ extension InspectionState {
             guard let reference = MapReference(element) else { continue }
             let load: TableLoad
             do {
-                load = try TableLoader.load(reference, configuration: configuration, options: options)
+                load = try TableLoader.load(reference, listedAt: mainCfLocation(parameter), configuration: configuration, options: options)
             } catch {
                 findings.append(Finding(.error, .brokenEntry, at: mainCfLocation(parameter), subject: reference.description, error.description))
                 continue

@@ -11,13 +11,16 @@ extension InspectionState {
         let lists = mapLists()
         var loaded: [MapReference: LoadedTable] = [:]
         for reference in lists.references {
-            switch try TableLoader.load(reference, configuration: configuration, options: options) {
+            switch try TableLoader.load(reference, listedAt: lists.listedAt[reference]!, configuration: configuration, options: options) {
             case .loaded(let table):
                 options.progress?(.tableRead(display: configuration.displayPath(table.path), entries: table.sites.count))
                 loaded[reference] = table
+            case .notEditable(let reason) where options.acknowledgedTables.contains(reference.description):
+                findings.append(Finding(.note, .unsupportedTable, at: lists.listedAt[reference]!, subject: reference.description,
+                                        "acknowledged (--acknowledge): \(reason)"))
             case .notEditable(let reason):
                 findings.append(Finding(.manual, .unsupportedTable, at: lists.listedAt[reference]!, subject: reference.description, reason,
-                                        fix: "add servername=\(options.servername) to its verify and secure entries by hand"))
+                                        fix: "add servername=\(options.servername) to its verify and secure entries by hand, then name it with --acknowledge"))
             case .problem(let finding):
                 findings.append(finding)
             }

@@ -15,7 +15,9 @@ import HashMap
 import PostconfModel
 
 enum TableLoader {
-    static func load(_ reference: MapReference, configuration: Configuration, options: FixOptions) throws(LoadError) -> TableLoad {
+    static func load(
+        _ reference: MapReference, listedAt location: SourceLocation, configuration: Configuration, options: FixOptions
+    ) throws(LoadError) -> TableLoad {
         switch reference.type {
         case "hash", "btree":
             let method = IndexAccessMethod(rawValue: reference.type)!
@@ -31,6 +33,11 @@ enum TableLoader {
             return try loadPatterns(reference, configuration)
         case "inline":
             return InlineTables.load(reference, configuration: configuration)
+        case "socketmap":
+            if let finding = MtaStsResolver.finding(for: reference, listedAt: location, configuration: configuration) {
+                return .problem(finding)
+            }
+            return .notEditable("socketmap: tables live outside the configuration files and are not edited by this tool")
         default:
             return .notEditable("\(reference.type): tables live outside the configuration files and are not edited by this tool")
         }

@@ -121,7 +121,7 @@ public struct JSONReport: Encodable, Sendable {
         configDirectory = location.directory
         root = location.root
         self.postfixVersion = postfixVersion?.description
-        exitStatus = preview.exitStatus
+        exitStatus = command == "diff" ? preview.diffExitStatus : preview.exitStatus
         changed = !preview.plan.isEmpty
         reloadNeeded = preview.plan.reloadNeeded
         findings = preview.inspection.findings.map(FindingRecord.init)
