@@ -32,13 +32,15 @@ build: build-deps
 	$(SWIFT) build $(BUILD_FLAGS)
 
 # Unit, differential and golden tests; the install test (scripts/install.sh
-# into a scratch DESTDIR: binary, man page, completions); then the
+# into a scratch DESTDIR: binary, man page, completions); the Ansible role
+# run by ansible-core from PyPI (Tests/ansible); then the
 # end-to-end test, which CI must actually run (its exit status 77, "cannot
 # run here", fails under CI).
 test: deps
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(BUILD_FLAGS)
 	./Tests/install/run-install-test.sh $(DEBUG_BIN)
+	./Tests/ansible/run-ansible-test.sh $(DEBUG_BIN)
 	@$(MAKE) --no-print-directory e2e-run
 
 unit: deps
