@@ -8,8 +8,6 @@
 # syntax-checked when those shells are installed).
 #
 # Usage: Tests/install/run-install-test.sh PATH_TO_postfix-tls-fix_BINARY
-# It must not run inside `swift test`: generating the man page runs
-# `swift package plugin`, which waits for the build directory's lock.
 # Exit status 0 when every check passed, 1 otherwise.
 set -euo pipefail
 
@@ -48,6 +46,15 @@ check "man --warnings renders it without warnings${warnings:+: $warnings}" test 
 rendered=$(MANWIDTH=200 man -l "$page" 2>/dev/null)
 for word in check diff apply probe --config-directory --root --postfix-version --format --color --quiet; do
     check "man page documents $word" grep -qe "$word" <<<"$rendered"
+done
+# Written by hand, it must not drift from the options: each one --help lists.
+for subcommand in check diff apply probe; do
+    for option in $("$bin" "$subcommand" --help | sed -n '/OPTIONS/,$p' | grep -oE '^  (-[a-z], )?--[a-z-]+' | grep -oE -- '--[a-z-]+'); do
+        check "man page documents $subcommand $option" grep -qe "$option" <<<"$rendered"
+    done
+done
+for section in "EXIT STATUS" ENVIRONMENT FILES EXAMPLES "SEE ALSO"; do
+    check "man page has $section" grep -qe "^$section" <<<"$rendered"
 done
 
 # bash: source the completion and ask it, as bash does on TAB.
