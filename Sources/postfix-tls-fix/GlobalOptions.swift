@@ -12,12 +12,14 @@ import TerminalOutput
 struct GlobalOptions: ParsableArguments {
     @Option(
         name: [.customShort("c"), .customLong("config-directory")],
-        help: ArgumentHelp("The Postfix configuration directory (default: $MAIL_CONFIG, else /etc/postfix).", valueName: "DIR"))
+        help: ArgumentHelp("The Postfix configuration directory (default: $MAIL_CONFIG, else /etc/postfix).", valueName: "DIR"),
+        completion: .directory)
     var configDirectory: String?
 
     @Option(help: ArgumentHelp(
         "Treat DIR as the file system's root (an image or a chroot): the configuration directory and every path main.cf names are looked up inside it.",
-        valueName: "DIR"))
+        valueName: "DIR"),
+        completion: .directory)
     var root: String?
 
     @Option(help: ArgumentHelp(

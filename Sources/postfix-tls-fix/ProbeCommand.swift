@@ -35,13 +35,13 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The TLS level to verify at.", valueName: "verify|secure"))
     var level: Level = .verify
 
-    @Option(help: ArgumentHelp("Trust this CA file instead of main.cf's smtp_tls_CAfile.", valueName: "FILE"))
+    @Option(help: ArgumentHelp("Trust this CA file instead of main.cf's smtp_tls_CAfile.", valueName: "FILE"), completion: .file())
     var caFile: String?
 
-    @Option(help: ArgumentHelp("Trust this CA directory instead of main.cf's smtp_tls_CApath.", valueName: "DIR"))
+    @Option(help: ArgumentHelp("Trust this CA directory instead of main.cf's smtp_tls_CApath.", valueName: "DIR"), completion: .directory)
     var caPath: String?
 
-    @Option(help: ArgumentHelp("The posttls-finger to run (default: Postfix's, in /usr/sbin).", valueName: "PATH"))
+    @Option(help: ArgumentHelp("The posttls-finger to run (default: Postfix's, in /usr/sbin).", valueName: "PATH"), completion: .file())
     var posttlsFinger: String?
 
     @Option(help: ArgumentHelp("Connection and SMTP command timeout in seconds.", valueName: "SECONDS"))

@@ -71,6 +71,15 @@ subcommands=$(complete_words postfix-tls-fix "" | sort | paste -sd ' ' -)
 check "bash completes the subcommands (got: $subcommands)" \
     bash -c 'for c in check diff apply probe; do [[ " $1 " == *" $c "* ]] || exit 1; done' _ "$subcommands"
 check "bash completes check --for to --format" test "$(complete_words postfix-tls-fix check --for)" = --format
+# Paths where the option takes one: a directory for -c and --root, a file
+# for apply's --allow-path and probe's --ca-file.
+scratch=$(mktemp -d /tmp/ptf-complete.XXXXXX)
+mkdir "$scratch/etc-postfix" && touch "$scratch/cafile.pem"
+check "bash completes -c with a directory" test "$(complete_words postfix-tls-fix -c "$scratch/etc-")" = "$scratch/etc-postfix"
+check "bash completes --root with a directory" test "$(complete_words postfix-tls-fix check --root "$scratch/etc-")" = "$scratch/etc-postfix"
+check "bash completes apply --allow-path with a path" test "$(complete_words postfix-tls-fix apply --allow-path "$scratch/ca")" = "$scratch/cafile.pem"
+check "bash completes probe --ca-file with a file" test "$(complete_words postfix-tls-fix probe --ca-file "$scratch/ca")" = "$scratch/cafile.pem"
+rm -rf "$scratch"
 check "zsh completion declares #compdef postfix-tls-fix" grep -qx '#compdef postfix-tls-fix' "$zsh_completion"
 check "fish completion completes postfix-tls-fix" grep -qF "complete -c 'postfix-tls-fix'" "$fish_completion"
 if command -v zsh >/dev/null; then check "zsh -n accepts the zsh completion" zsh -n "$zsh_completion"; fi
