@@ -80,6 +80,7 @@ struct ApplyCommand: ParsableCommand {
             return 0
         }
         output.plan(report.plan, rebuildVerb: "rebuilt")
+        output.line(Self.summary(of: report))
         output.findings(report.warnings, split: true)
         for path in report.backups {
             output.line("backup: \(path)")
@@ -88,6 +89,15 @@ struct ApplyCommand: ParsableCommand {
             output.line("run `postfix reload` so that running Postfix daemons read the changed files")
         }
         return try reloadIfAsked(report, options: options, output: output, fixOptions: fixOptions)
+    }
+
+    /// "N entries changed in M files, K indexes rebuilt": each edit is an
+    /// entry (a table's, or a setting of main.cf or master.cf).
+    static func summary(of report: ApplyReport) -> String {
+        let entries = report.plan.changes.reduce(0) { $0 + $1.edits.count }
+        let (files, indexes) = (report.writtenFiles.count, report.rebuiltIndexes.count)
+        return "\(entries) entr\(entries == 1 ? "y" : "ies") changed in \(files) file\(files == 1 ? "" : "s"), "
+            + "\(indexes) index\(indexes == 1 ? "" : "es") rebuilt"
     }
 
     /// --reload: reloads a running Postfix when the changes need it.
