@@ -78,28 +78,37 @@ enum WritePolicy {
                 }
             }
 
-            var fs = statvfs()
-            guard statvfs(canonicalDirectoryOfTarget, &fs) == 0 else {
-                throw .refused(path: target.display, reason: "cannot examine the file system of \(canonicalDirectoryOfTarget): \(String(cString: strerror(errno)))")
-            }
-            if fs.f_flag & UInt(ST_RDONLY) != 0 {
-                throw .refused(path: target.display, reason: "\(canonicalDirectoryOfTarget) is on a read-only file system")
-            }
-            let backups = options.backupSuffix == nil ? 0 : existingSize
-            let key = UInt64(fs.f_fsid)
-            var total = needed[key] ?? (0, 0, target.display)
-            total.bytes += max(target.estimatedSize, existingSize) + backups
-            total.files += options.backupSuffix == nil ? 1 : 2
-            needed[key] = total
-            let available = Int(clamping: UInt64(fs.f_bavail) &* UInt64(fs.f_frsize))
-            // One block per file for metadata and rounding, plus the journal.
-            let wanted = total.bytes + (total.files + 1) * Int(fs.f_frsize)
-            if available < wanted {
-                throw .refused(path: target.display, reason: "not enough free space on the file system of \(canonicalDirectoryOfTarget): about \(wanted) bytes needed, \(available) available")
-            }
-            if UInt64(fs.f_favail) < UInt64(total.files + 1) && fs.f_files > 0 {
-                throw .refused(path: target.display, reason: "no free inodes on the file system of \(canonicalDirectoryOfTarget)")
-            }
+            try checkSpace(for: target, in: canonicalDirectoryOfTarget, existingSize: existingSize, options: options, needed: &needed)
+        }
+    }
+
+    /// Refuses a target whose file system is read-only, or lacks the space
+    /// or inodes for the new files (and backups) planned on it so far.
+    static func checkSpace(
+        for target: WriteTarget, in canonicalDirectoryOfTarget: String, existingSize: Int, options: WriteOptions,
+        needed: inout [UInt64: (bytes: Int, files: Int, display: String)]
+    ) throws(ApplyError) {
+        var fs = statvfs()
+        guard statvfs(canonicalDirectoryOfTarget, &fs) == 0 else {
+            throw .refused(path: target.display, reason: "cannot examine the file system of \(canonicalDirectoryOfTarget): \(String(cString: strerror(errno)))")
+        }
+        if fs.f_flag & UInt(ST_RDONLY) != 0 {
+            throw .refused(path: target.display, reason: "\(canonicalDirectoryOfTarget) is on a read-only file system")
+        }
+        let backups = options.backupSuffix == nil ? 0 : existingSize
+        let key = UInt64(fs.f_fsid)
+        var total = needed[key] ?? (0, 0, target.display)
+        total.bytes += max(target.estimatedSize, existingSize) + backups
+        total.files += options.backupSuffix == nil ? 1 : 2
+        needed[key] = total
+        let available = Int(clamping: UInt64(fs.f_bavail) &* UInt64(fs.f_frsize))
+        // One block per file for metadata and rounding, plus the journal.
+        let wanted = total.bytes + (total.files + 1) * Int(fs.f_frsize)
+        if available < wanted {
+            throw .refused(path: target.display, reason: "not enough free space on the file system of \(canonicalDirectoryOfTarget): about \(wanted) bytes needed, \(available) available")
+        }
+        if UInt64(fs.f_favail) < UInt64(total.files + 1) && fs.f_files > 0 {
+            throw .refused(path: target.display, reason: "no free inodes on the file system of \(canonicalDirectoryOfTarget)")
         }
     }
 
