@@ -24,8 +24,14 @@ struct ProbeCommand: ParsableCommand {
     }
 
     @ParentCommand var root: PostfixTLSFix
-    @OptionGroup var ownOptions: GlobalOptions
-    var options: GlobalOptions { ownOptions.merged(with: root.options) }
+    /// Only the options that mean something to probe; those given before
+    /// the subcommand's name still count.
+    @OptionGroup var ownOptions: ConfigurationOptions
+    var options: GlobalOptions {
+        var merged = root.options
+        merged.configuration = ownOptions.merged(with: root.options.configuration)
+        return merged
+    }
 
     @Argument(help: ArgumentHelp(
         "As in a policy table or for smtp(8): a domain (MX lookup), [host], [host]:port or host:port.",
