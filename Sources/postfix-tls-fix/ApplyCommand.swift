@@ -86,7 +86,7 @@ struct ApplyCommand: ParsableCommand {
             output.line("backup: \(path)")
         }
         if report.reloadNeeded && !reload {
-            output.line("run `postfix reload` so that running Postfix daemons read the changed files")
+            output.line("run `\(Command.reloadCommand(options))` so that running Postfix daemons read the changed files")
         }
         return try reloadIfAsked(report, options: options, output: output, fixOptions: fixOptions)
     }

@@ -47,7 +47,7 @@ enum Command {
         } else {
             for path in done.rebuiltIndexes + done.writtenFiles { output.line("replaced \(path)") }
             if done.reloadNeeded {
-                output.line("run `postfix reload` so that running Postfix daemons read the changed files")
+                output.line("run `\(reloadCommand(options))` so that running Postfix daemons read the changed files")
             }
         }
         throw ExitCode(3)
@@ -94,6 +94,12 @@ enum Command {
         }
         if options.json { Output.write(Array("]\n".utf8), to: 1) }
         throw ExitCode(worst)
+    }
+
+    /// The reload a hint names: `postfix reload`, with -c DIR when the
+    /// configuration directory was given (another instance than the default).
+    static func reloadCommand(_ options: GlobalOptions) -> String {
+        options.configDirectory == nil ? "postfix reload" : "postfix -c \(options.location.postfixDirectory) reload"
     }
 
     /// The options to repeat in a command the output suggests (" --root R -c DIR").

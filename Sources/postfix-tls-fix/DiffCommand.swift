@@ -33,7 +33,7 @@ struct DiffCommand: ParsableCommand {
         output.findings(preview.inspection.findings { $0 >= .manual }, split: true)
         output.plan(preview.plan, rebuildVerb: "would rebuild")
         if preview.plan.reloadNeeded {
-            output.line("then: postfix reload (Postfix reads main.cf, master.cf and tables without an index only when it starts or reloads)")
+            output.line("then: \(Command.reloadCommand(options)) (Postfix reads main.cf, master.cf and tables without an index only when it starts or reloads)")
         }
         return preview.diffExitStatus
     }
