@@ -25,7 +25,7 @@
 #             logs SNI mx.gmail.test. There is no reload: smtp(8) notices the
 #             replaced .db by itself.
 #   phase 3   sender2: (a) deferred the same way; (b) "BIN -c SENDER2 apply"
-#             edits main.cf; "diff" says it needs "postfix reload", and
+#             edits main.cf; "diff" says it needs "postfix -c DIR reload", and
 #             "apply --reload" runs it on the running sender2. After a flush the
 #             message is delivered verified.
 #   phase 4   "BIN probe" against the receiver (Tests/e2e/probe-phase.sh):
@@ -568,7 +568,7 @@ show_key_lines "receiver log" "$RLOG" "$r3"
 
 say "phase 3b: the tool edits main.cf and, with --reload, reloads the running Postfix; flush"
 run_tool "$S2" "$W/diff-sender2.out" diff || true
-check "diff says 'postfix reload' is needed" grep -q 'postfix reload' "$W/diff-sender2.out"
+check "diff says 'postfix -c $S2 reload' is needed" grep -qF "then: postfix -c $S2 reload" "$W/diff-sender2.out"
 m3b=$(mark "$S2LOG") r3b=$(mark "$RLOG")
 check "'$(basename "$BIN") -c $S2 apply --reload' exits 0" run_tool "$S2" "$W/apply-sender2.out" apply --reload
 check "tool output says it reloaded Postfix" grep -q "reloaded: postfix -c $S2 reload" "$W/apply-sender2.out"
