@@ -72,7 +72,7 @@ struct ApplyCommand: ParsableCommand {
             output.line("completed an interrupted earlier apply: replaced \(path)")
         }
         for path in report.abandonedFromInterruptedApply {
-            output.error("\(path) changed after an earlier apply was interrupted; that apply's version of it was dropped")
+            output.error("\(path) changed after an earlier apply was interrupted; that apply's version of it was dropped", .warning)
         }
         output.findings(inspection.findings { $0 == .manual || $0 == .note }, split: true)
         if report.plan.isEmpty {

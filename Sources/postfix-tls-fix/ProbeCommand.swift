@@ -96,7 +96,7 @@ struct ProbeCommand: ParsableCommand {
         if verdict == .notNeeded {
             output.line(output.colorOut ? TerminalStyle.green.paint(probe.conclusion) : probe.conclusion)
         } else if options.quiet {
-            output.error(probe.conclusion)
+            output.error(probe.conclusion, verdict == .needed ? .warning : .error)
         } else {
             output.line(output.colorOut ? TerminalStyle.of(verdict == .needed ? .fixable : .error).paint(probe.conclusion) : probe.conclusion)
         }

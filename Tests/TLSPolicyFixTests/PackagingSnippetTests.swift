@@ -149,7 +149,7 @@ struct PackagingSnippetTests {
                 result = try runSnippet(Self.rpmSnippet, ["1"])
             }
             #expect(result.status == 0, "the package transaction must not fail: \(result.errors)")
-            #expect(result.errors.contains("tls_policy, line 2: error: broken.example:"), "\(result.errors)")
+            #expect(result.errors.contains("postfix-tls-fix: error: tls_policy, line 2: broken.example:"), "\(result.errors)")
             #expect(result.errors.contains("postfix-tls-fix: not applied"), "\(result.errors)")
         }
         #expect(try postfixCalls() == [])
