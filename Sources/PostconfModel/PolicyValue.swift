@@ -90,6 +90,10 @@ public struct PolicyValue: Sendable, Equatable {
         guard let level else {
             return ["invalid security level \"\(levelToken.printable)\""]
         }
+        // Below level may, smtp(8) only warns "ignoring attribute ... with
+        // TLS disabled" about every token after the level, malformed or not
+        // (tls_policy_lookup_one() in smtp_tls_policy.c).
+        if level == .none { return [] }
         for token in malformed {
             if token.first == UInt8(ascii: "=") {
                 problems.append("malformed attribute/value pair \"\(token.printable)\": missing attribute name")
@@ -97,7 +101,6 @@ public struct PolicyValue: Sendable, Equatable {
                 problems.append("malformed attribute/value pair \"\(token.printable)\": missing '=' after attribute name")
             }
         }
-        if level == .none { return problems }  // smtp(8) ignores attributes with TLS off
         // Which rules were used, by number: a table has hundreds of
         // thousands of values to check, mostly with no problem at all.
         var seen: UInt64 = 0

@@ -202,3 +202,21 @@ struct RuleTests {
         #expect(Self.written(included, "/etc/postfix/policy") == "pin.example fingerprint match=AA:BB servername=hostname\n")
     }
 }
+
+/// Fidelity: how smtp(8) reads a policy value, from smtp_tls_policy.c.
+struct PolicyFidelityTests {
+    /// tls_policy_lookup_one(): below level may every token after the
+    /// level is only warned about ("ignoring attribute ... with TLS
+    /// disabled"), malformed or not; smtp(8) delivers.
+    @Test func levelNoneIgnoresItsAttributes() throws {
+        let preview = try RuleTests.preview(
+            "smtp_tls_policy_maps = texthash:/etc/postfix/policy\n",
+            files: ["/etc/postfix/policy": "broken.example none # ticket 1234\nother.example none servername=hostname servername=x\n"])
+        #expect(preview.inspection.findings.isEmpty, "\(preview.inspection.findings.map(\.line))")
+        #expect(preview.exitStatus == 0)
+        // At may and above the same tokens are errors.
+        let may = try RuleTests.preview(
+            "smtp_tls_policy_maps = texthash:/etc/postfix/policy\n", files: ["/etc/postfix/policy": "broken.example may # ticket\n"])
+        #expect(may.inspection.findings.map(\.rule) == [.brokenEntry])
+    }
+}
