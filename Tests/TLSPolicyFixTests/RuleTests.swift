@@ -220,3 +220,22 @@ struct PolicyFidelityTests {
         #expect(may.inspection.findings.map(\.rule) == [.brokenEntry])
     }
 }
+
+/// static:VALUE answers VALUE for every destination (dict_static.c).
+struct StaticTableTests {
+    @Test func staticMayCanNeverVerifyAndNeedsNothing() throws {
+        let preview = try RuleTests.preview("smtp_tls_policy_maps = static:may\n")
+        #expect(preview.inspection.findings.isEmpty, "\(preview.inspection.findings.map(\.line))")
+        #expect(preview.exitStatus == 0)
+    }
+
+    @Test(arguments: [
+        ("smtp_tls_policy_maps = static:verify\n", "smtp_tls_policy_maps = static:{ verify servername=hostname }\n"),
+        ("smtp_tls_policy_maps = static:{ secure match=nexthop }\n", "smtp_tls_policy_maps = static:{ secure match=nexthop servername=hostname }\n"),
+    ])
+    func staticVerifyGetsServernameInPlace(mainCf: String, fixed: String) throws {
+        let preview = try RuleTests.preview(mainCf)
+        #expect(RuleTests.written(preview, "/etc/postfix/main.cf") == fixed)
+        #expect(preview.plan.reloadNeeded)
+    }
+}

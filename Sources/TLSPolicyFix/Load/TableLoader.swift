@@ -33,6 +33,8 @@ enum TableLoader {
             return try loadPatterns(reference, configuration)
         case "inline":
             return InlineTables.load(reference, configuration: configuration)
+        case "static":
+            return StaticTables.load(reference, configuration: configuration)
         case "socketmap":
             if let finding = MtaStsResolver.finding(for: reference, listedAt: location, configuration: configuration) {
                 return .problem(finding)
