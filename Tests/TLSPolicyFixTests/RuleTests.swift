@@ -100,9 +100,10 @@ struct RuleTests {
     @Test func entryFindingsInFileOrder() throws {
         let longKey = String(repeating: "k", count: 70_000) + ".example"
         let preview = try Self.preview(
-            "smtp_tls_policy_maps = texthash:/etc/postfix/policy\n",
+            "smtp_tls_policy_maps = hash:/etc/postfix/policy\n",
             files: ["/etc/postfix/policy": "a.example verify\n# c\nb.example secure\n# inside\n\tmatch=nexthop\nA.Example verify\n"
-                + "bad.example verify foo=bar\n\(longKey) verify\nc.example dane-only\nd.example secure\n\"quoted\n  key\" verify\n"])
+                + "bad.example verify foo=bar\n\(longKey) verify\nc.example dane-only\nd.example secure\n\"quoted\n  key\" verify\n",
+                    "/etc/postfix/policy.db": ""])
         #expect(preview.inspection.findings.map(\.line) == [
             "policy, line 1: a.example: verify \(Self.missing)",
             "policy, line 3: b.example: secure \(Self.missing)",
@@ -237,5 +238,27 @@ struct StaticTableTests {
         let preview = try RuleTests.preview(mainCf)
         #expect(RuleTests.written(preview, "/etc/postfix/main.cf") == fixed)
         #expect(preview.plan.reloadNeeded)
+    }
+}
+
+/// dict_thash.c: a texthash table with a duplicate key (folded as smtp(8)
+/// looks it up) is opened as unavailable ("duplicate entry"), and smtp(8)
+/// defers every delivery through it ("client TLS configuration problem").
+struct TexthashDuplicateTests {
+    @Test func aDuplicateKeyBreaksATexthashTable() throws {
+        let preview = try RuleTests.preview(
+            "smtp_tls_policy_maps = texthash:/etc/postfix/policy\n",
+            files: ["/etc/postfix/policy": "a.example verify\nb.example may\nA.Example secure\n"])
+        let errors = preview.inspection.findings { $0 == .error }.map(\.line)
+        #expect(errors == [
+            "policy, line 3: error: A.Example: duplicate entry (policy, line 1 has the same key): smtp(8) opens this texthash table as unavailable and defers every delivery through it; fix: remove one of the two lines"
+        ], "\(preview.inspection.findings.map(\.line))")
+        #expect(preview.exitStatus == 2)
+        // hash: keeps the first of duplicates: a note there.
+        let hash = try RuleTests.preview(
+            "smtp_tls_policy_maps = hash:/etc/postfix/policy\n",
+            files: ["/etc/postfix/policy": "a.example verify servername=hostname\nA.example secure\n", "/etc/postfix/policy.db": ""])
+        #expect(hash.inspection.findings.map(\.rule) == [.duplicateKey])
+        #expect(hash.exitStatus == 0)
     }
 }

@@ -108,7 +108,7 @@ extension InspectionState {
         var fixed = EntrySet(count: sites.count)
         for index in sites.indices {
             let view = sites.view(index)
-            guard isSelected(view, of: sites, shadowed: shadowed) else { continue }
+            guard isSelected(view, of: sites, shadowed: shadowed, duplicatesBreakTable: table.reference.type == "texthash") else { continue }
             let policy = verdicts.verdict(for: view.value)
             if !policy.problems.isEmpty {
                 findings.append(Finding(.error, .brokenEntry, at: sites.location(of: view), subject: sites.key(of: view), level: policy.level,
@@ -156,9 +156,17 @@ extension InspectionState {
 
     /// Whether smtp(8) can ever select this site: the one it uses for its
     /// key (not a later duplicate), and a key no earlier table of the same
-    /// list has. A site that cannot be selected gets a note.
-    mutating func isSelected(_ view: PolicySites.View, of sites: PolicySites, shadowed: Set<[UInt8]>) -> Bool {
+    /// list has. A site that cannot be selected gets a note; a duplicate in
+    /// a texthash table is an error, since dict_thash.c then opens the
+    /// whole table as unavailable.
+    mutating func isSelected(_ view: PolicySites.View, of sites: PolicySites, shadowed: Set<[UInt8]>, duplicatesBreakTable: Bool) -> Bool {
         guard let winner = sites.usedSite(forKeyOf: view) else { return true }
+        if winner != view.index && duplicatesBreakTable {
+            findings.append(Finding(.error, .duplicateKey, at: sites.location(of: view), subject: sites.key(of: view),
+                                    "duplicate entry (\(sites.location(at: winner)) has the same key): smtp(8) opens this texthash table as unavailable and defers every delivery through it",
+                                    fix: "remove one of the two lines"))
+            return false
+        }
         if winner != view.index {
             findings.append(Finding(.note, .duplicateKey, at: sites.location(of: view), subject: sites.key(of: view),
                                     "never used: \(sites.location(at: winner)) has the same key and wins"))
