@@ -77,6 +77,19 @@ struct MasterCfTests {
         #expect(try FixerBinary.run(["-c", config, "check"]).status == 0)
     }
 
+    /// A service that empties the servername main.cf gives, with the level
+    /// main.cf gives: postconf -P shows the empty override, so that service
+    /// verifies without SNI, and check says so (a person decides: the empty
+    /// value may be deliberate).
+    @Test func aServiceThatEmptiesTheServernameIsReported() throws {
+        try directory.write("postfix/main.cf", "smtp_tls_security_level = verify\nsmtp_tls_servername = hostname\n")
+        try directory.write("postfix/master.cf", "smtp unix - - y - - smtp\ngmail-out unix - - n - - smtp -o smtp_tls_servername=\n")
+        #expect(try overrides().contains("gmail-out/unix/smtp_tls_servername ="))
+        let check = try FixerBinary.run(["-c", config, "--postfix-version", "3.7.11", "check"])
+        #expect(check.status == 1, "\(check.outputText)")
+        #expect(check.outputText.contains("master.cf, line 2: gmail-out/unix: verify with an empty -o smtp_tls_servername"), "\(check.outputText)")
+    }
+
     @Test func badEntriesNameTheLine() throws {
         try directory.write("postfix/main.cf", "\n")
         try directory.write("postfix/master.cf", "smtp unix - - y - - smtp\nrelay unix - - y - - smtp -o\n")

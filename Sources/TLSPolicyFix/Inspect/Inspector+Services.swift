@@ -36,18 +36,11 @@ extension InspectionState {
                                         "invalid TLS security level \"\(levelValue.printable)\"; the service stops with a fatal error"))
                 continue
             }
-            if ownLevel, !hasServername, let level = InspectionState.level(role: role, value: value), level.level.verifiesPeerName {
-                if service.override(servernameParameter) != nil {
-                    findings.append(Finding(.manual, .missingServername, at: location, subject: service.id, level: level.level,
-                                            "\(level.level.rawValue) with an empty -o \(servernameParameter)",
-                                            fix: "set -o \(servernameParameter)=\(options.servername) on this service by hand"))
-                } else {
-                    findings.append(Finding(.fixable, .missingServername, at: location, subject: service.id, level: level.level,
-                                            "service sets \(role) TLS level \(level.level.rawValue) without \(servernameParameter) (Postfix sends no SNI)",
-                                            fix: "add -o \(servernameParameter)=\(options.servername) to the service"))
-                    intents.append(.addServiceOverride(service, parameter: servernameParameter))
-                    hasServername = true
-                }
+            // A service that sets its own level, or empties the servername
+            // main.cf gives, verifies as its effective values say.
+            let ownServername = service.override(servernameParameter) != nil
+            if ownLevel || ownServername, !hasServername, let level = InspectionState.level(role: role, value: value), level.level.verifiesPeerName {
+                hasServername = judgeServiceWithoutServername(service, role: role, level: level.level, emptied: ownServername, at: location)
             }
             let mapsParameter = "\(role)_tls_policy_maps"
             if service.override(mapsParameter) != nil {
@@ -58,5 +51,26 @@ extension InspectionState {
                                             maps: mainMaps, mapsLocation: mainClient.mapsLocation))
             }
         }
+    }
+
+    /// A service that verifies without SNI: a fixable finding and the
+    /// override to add, or a manual one when the service itself empties the
+    /// servername (that may be deliberate). Returns whether the service has
+    /// a servername once the plan is carried out.
+    mutating func judgeServiceWithoutServername(
+        _ service: MasterCfService, role: String, level: TLSSecurityLevel, emptied: Bool, at location: SourceLocation
+    ) -> Bool {
+        let parameter = "\(role)_tls_servername"
+        if emptied {
+            findings.append(Finding(.manual, .missingServername, at: location, subject: service.id, level: level,
+                                    "\(level.rawValue) with an empty -o \(parameter)",
+                                    fix: "set -o \(parameter)=\(options.servername) on this service by hand"))
+            return false
+        }
+        findings.append(Finding(.fixable, .missingServername, at: location, subject: service.id, level: level,
+                                "service sets \(role) TLS level \(level.rawValue) without \(parameter) (Postfix sends no SNI)",
+                                fix: "add -o \(parameter)=\(options.servername) to the service"))
+        intents.append(.addServiceOverride(service, parameter: parameter))
+        return true
     }
 }
