@@ -102,8 +102,26 @@ enum Command {
         options.configDirectory == nil ? "postfix reload" : "postfix -c \(options.location.postfixDirectory) reload"
     }
 
-    /// The options to repeat in a command the output suggests (" --root R -c DIR").
-    static func locationArguments(_ options: GlobalOptions) -> String {
-        (options.root.map { " --root \($0)" } ?? "") + (options.configDirectory.map { " -c \($0)" } ?? "")
+    /// The apply that does what check described: the same location and
+    /// every option that changes what a fix writes, and --allow-path for
+    /// `outside`, shell-quoted where a word needs it.
+    static func applyCommand(_ options: GlobalOptions, allowing outside: [String]) -> String {
+        var words = ["postfix-tls-fix"]
+        if let root = options.root { words += ["--root", root] }
+        if let directory = options.configDirectory { words += ["-c", directory] }
+        if let version = options.postfixVersion { words += ["--postfix-version", version] }
+        if let servername = options.servername, servername != .hostname { words += ["--servername", servername.rawValue] }
+        if options.includeFingerprint { words.append("--include-fingerprint") }
+        if options.globalServername { words.append("--global-servername") }
+        for table in options.acknowledged { words += ["--acknowledge", table] }
+        words.append("apply")
+        for path in outside { words += ["--allow-path", path] }
+        return words.map(shellQuoted).joined(separator: " ")
+    }
+
+    /// A word as a POSIX shell reads it back: as it is when it is plain.
+    static func shellQuoted(_ word: String) -> String {
+        let plain = word.allSatisfy { $0.isLetter || $0.isNumber || "/._-:,=+@%".contains($0) }
+        return plain && !word.isEmpty ? word : "'" + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
     }
 }
