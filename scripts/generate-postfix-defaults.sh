@@ -34,8 +34,10 @@ distribution=$(. /etc/os-release && echo "$PRETTY_NAME")
     echo ""
     echo "    /// \`postconf -d\` lines, \"name = value\"."
     echo "    static let shippedLines = #\"\"\""
-    postconf -c "$empty" -d | grep -Ev '^(myhostname|mydomain|mynetworks|process_id|process_name) ='
-    echo "\"\"\"#"
+    # Indented as swift format leaves a multi-line string (Swift strips
+    # the indentation of the closing delimiter from every line).
+    postconf -c "$empty" -d | grep -Ev '^(myhostname|mydomain|mynetworks|process_id|process_name) =' | sed 's/^/        /'
+    echo "        \"\"\"#"
     echo "}"
 } > "$out.tmp"
 mv "$out.tmp" "$out"
