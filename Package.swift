@@ -30,12 +30,15 @@ let package = Package(
             name: "FileSafety",
             dependencies: [.product(name: "SystemPackage", package: "swift-system")]
         ),
+        // Table keys folded as Postfix folds them (casefold.c): ICU full
+        // case folding with smtputf8_enable = yes, ASCII otherwise.
+        .target(name: "KeyFolding"),
         // Lossless models of main.cf, master.cf and policy table sources.
-        .target(name: "PostconfModel"),
+        .target(name: "PostconfModel", dependencies: ["KeyFolding"]),
         // Berkeley DB hash:/btree: index files, postmap-compatible.
         .target(
             name: "HashMap",
-            dependencies: ["CLibDB", "FileSafety"]
+            dependencies: ["CLibDB", "FileSafety", "KeyFolding"]
         ),
         // The fixing logic: find what needs SNI, plan edits, diff, apply.
         .target(
@@ -54,7 +57,7 @@ let package = Package(
         // by the test targets.
         .target(name: "PostfixTestSupport", path: "Tests/PostfixTestSupport"),
         .testTarget(name: "PostconfModelTests", dependencies: ["PostconfModel", "PostfixTestSupport"]),
-        .testTarget(name: "HashMapTests", dependencies: ["HashMap", "FileSafety", "PostfixTestSupport"]),
+        .testTarget(name: "HashMapTests", dependencies: ["HashMap", "FileSafety", "PostconfModel", "KeyFolding", "PostfixTestSupport"]),
         .testTarget(
             name: "TLSPolicyFixTests",
             dependencies: ["TLSPolicyFix", "PostconfModel", "HashMap", "PostfixTestSupport"]
