@@ -30,9 +30,16 @@ let package = Package(
             name: "FileSafety",
             dependencies: [.product(name: "SystemPackage", package: "swift-system")]
         ),
+        // ICU's C API (libicu-dev), the library Postfix's casefold() folds
+        // UTF-8 table keys with; only libicuuc is linked.
+        .systemLibrary(
+            name: "CICU",
+            path: "Sources/CICU",
+            providers: [.apt(["libicu-dev"])]
+        ),
         // Table keys folded as Postfix folds them (casefold.c): ICU full
         // case folding with smtputf8_enable = yes, ASCII otherwise.
-        .target(name: "KeyFolding"),
+        .target(name: "KeyFolding", dependencies: ["CICU"]),
         // Lossless models of main.cf, master.cf and policy table sources.
         .target(name: "PostconfModel", dependencies: ["KeyFolding"]),
         // Berkeley DB hash:/btree: index files, postmap-compatible.

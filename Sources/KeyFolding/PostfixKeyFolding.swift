@@ -25,6 +25,8 @@
 // - With smtputf8_enable = no the backends fold with lowercase(): A-Z only,
 //   every other byte (valid UTF-8 or not) kept.
 
+import CICU
+
 public enum PostfixKeyFolding {
     /// The key as Postfix stores it and folds a query: with `utf8`
     /// (smtputf8_enable = yes) casefold()'s full case folding, else ASCII
@@ -85,7 +87,51 @@ public enum PostfixKeyFolding {
     }
 
     static func fold(buffer key: UnsafeBufferPointer<UInt8>, utf8: Bool) -> [UInt8]? {
-        // ASCII only for now, as before; ICU's folding comes next.
-        key.map(asciiLowercased)
+        if !utf8 || isASCII(key) { return key.map(asciiLowercased) }
+        guard isValidUTF8(key) else { return nil }
+        return icuFold(key)
+    }
+
+    /// ICU full case folding of valid UTF-8, as casefold() calls it.
+    static func icuFold(_ key: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        precondition(key.count < Int(Int32.max) / 3, "a key of 700 MB or more cannot be folded")
+        // Folding grows a string at most threefold (U+0390 ΐ: 2 bytes -> 6).
+        var capacity = key.count * 3 + 1
+        for _ in 0..<3 {
+            var overflow: Int32 = 0
+            var error: Int32 = 0
+            var length: Int32 = 0
+            let folded = [UInt8](unsafeUninitializedCapacity: capacity) { output, count in
+                length = key.withMemoryRebound(to: CChar.self) { source in
+                    output.withMemoryRebound(to: CChar.self) { output in
+                        cicu_utf8_fold_case(caseMap.map, output.baseAddress, Int32(capacity),
+                                            source.baseAddress, Int32(source.count), &overflow, &error)
+                    }
+                }
+                count = overflow == 0 && error == 0 ? Int(length) : 0
+            }
+            if error != 0 {
+                // casefold() treats this as fatal: ICU has no input-dependent errors for valid UTF-8.
+                fatalError("ICU case folding failed: \(String(cString: cicu_error_name(error)))")
+            }
+            if overflow == 0 { return folded }
+            capacity = Int(length) + 1
+        }
+        fatalError("ICU case folding: the output size keeps changing")
+    }
+
+    /// The one case map, opened on first use ("en_US", default folding, as
+    /// casefold() opens it). ICU's functions that take a const UCaseMap are
+    /// thread-safe, and TableSource folds on two threads at once.
+    private static let caseMap: CaseMap = {
+        var error: Int32 = 0
+        guard let map = cicu_casemap_open("en_US", cicu_fold_case_default(), &error) else {
+            fatalError("ucasemap_open failed: \(String(cString: cicu_error_name(error)))")
+        }
+        return CaseMap(map: map)
+    }()
+
+    private struct CaseMap: @unchecked Sendable {
+        let map: OpaquePointer
     }
 }
