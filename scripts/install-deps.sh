@@ -8,7 +8,7 @@
 # a system mail server.
 set -eu
 
-packages="libdb-dev db5.3-util postfix postfix-lmdb postfix-cdb postfix-pcre dnsmasq-base openssl iproute2 util-linux time man-db"
+packages="libdb-dev libicu-dev db5.3-util postfix postfix-lmdb postfix-cdb postfix-pcre dnsmasq-base openssl iproute2 util-linux time man-db"
 
 missing=""
 for p in $packages; do
