@@ -121,8 +121,9 @@ public enum PostfixKeyFolding {
     }
 
     /// The one case map, opened on first use ("en_US", default folding, as
-    /// casefold() opens it). ICU's functions that take a const UCaseMap are
-    /// thread-safe, and TableSource folds on two threads at once.
+    /// casefold() opens it). TableSource folds on two threads at once: ICU
+    /// (ucasemap.h) gives only titlecasing a non-const map, for its break
+    /// iterator; folding takes a const one and may share it.
     private static let caseMap: CaseMap = {
         var error: Int32 = 0
         guard let map = cicu_casemap_open("en_US", cicu_fold_case_default(), &error) else {
