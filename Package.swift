@@ -33,12 +33,22 @@ let package = Package(
             name: "FileSafety",
             dependencies: ["CFileAttributes", .product(name: "SystemPackage", package: "swift-system")]
         ),
+        // ICU's C API (libicu-dev), the library Postfix's casefold() folds
+        // UTF-8 table keys with; only libicuuc is linked.
+        .systemLibrary(
+            name: "CICU",
+            path: "Sources/CICU",
+            providers: [.apt(["libicu-dev"])]
+        ),
+        // Table keys folded as Postfix folds them (casefold.c): ICU full
+        // case folding with smtputf8_enable = yes, ASCII otherwise.
+        .target(name: "KeyFolding", dependencies: ["CICU"]),
         // Lossless models of main.cf, master.cf and policy table sources.
-        .target(name: "PostconfModel"),
+        .target(name: "PostconfModel", dependencies: ["KeyFolding"]),
         // Berkeley DB hash:/btree: index files, postmap-compatible.
         .target(
             name: "HashMap",
-            dependencies: ["CLibDB", "FileSafety"]
+            dependencies: ["CLibDB", "FileSafety", "KeyFolding"]
         ),
         // Postfix's own programs (postconf, postmap, postfix, posttls-finger):
         // found, run with bounded pipes, and their output read.
@@ -67,7 +77,7 @@ let package = Package(
         .target(name: "PostfixTestSupport", path: "Tests/PostfixTestSupport"),
         .testTarget(name: "PostconfModelTests", dependencies: ["PostconfModel", "PostfixTestSupport"]),
         .testTarget(name: "FileSafetyTests", dependencies: ["FileSafety", "PostfixTestSupport"]),
-        .testTarget(name: "HashMapTests", dependencies: ["HashMap", "FileSafety", "PostfixTestSupport"]),
+        .testTarget(name: "HashMapTests", dependencies: ["HashMap", "FileSafety", "PostconfModel", "KeyFolding", "PostfixTestSupport"]),
         .testTarget(
             name: "TLSPolicyFixTests",
             dependencies: ["TLSPolicyFix", "PostfixTools", "TerminalOutput", "PostconfModel", "HashMap", "PostfixTestSupport"]

@@ -3,7 +3,7 @@
 # build and the tests (`all`, the default) need, non-interactively, and only
 # when something is missing.
 #
-# Building needs only libdb-dev. The tests run the real Postfix tools
+# Building needs libdb-dev and libicu-dev. The tests run the real Postfix tools
 # (postmap, postconf, smtp(8)) as ground truth, so Postfix itself is a test
 # dependency, installed only for the targets that run it. debconf is told
 # "No configuration" so that installing Postfix neither asks questions nor
@@ -12,7 +12,7 @@
 # Usage: scripts/install-deps.sh [build|all]
 set -eu
 
-build="libdb-dev"
+build="libdb-dev libicu-dev"
 tests="db5.3-util postfix postfix-lmdb postfix-cdb postfix-pcre dnsmasq-base openssl iproute2 util-linux time man-db"
 case "${1:-all}" in
     build) packages="$build" ;;

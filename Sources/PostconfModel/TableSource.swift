@@ -7,11 +7,16 @@
 // warning, lines without a value, lines with an unbalanced quote, lines that
 // start with white space and (with SMTPUTF8 enabled) lines that are not
 // UTF-8; the same lines are skipped here and reported as such.
+//
+// Keys are compared as postmap stores them: folded by casefold() (see
+// PostfixKeyFolding), which with SMTPUTF8 is ICU's full case folding, so
+// "straße.de" and "STRASSE.DE" are one key; without it, ASCII lower-casing.
 
 import Dispatch
+import KeyFolding
 
 /// One record of a table source, as postmap would store it (before postmap
-/// lower-cases the key).
+/// folds the key).
 public struct TableEntry: Sendable, Equatable {
     /// The key as written, quotes and backslashes included.
     public var key: [UInt8]
@@ -75,7 +80,7 @@ public struct TableSource: Sendable {
         let utf8Checks: Bool
         let text: ConfigText
         let spans: [EntrySpan]
-        /// The first entry of each (lower-cased) key: what postmap stores.
+        /// The first entry of each (folded) key: what postmap stores.
         let firstEntries: KeyTable
 
         init(path: String, skippedLines: [SkippedLine], utf8Checks: Bool, text: ConfigText, spans: [EntrySpan], firstEntries: KeyTable) {
@@ -175,7 +180,7 @@ public struct TableSource: Sendable {
             nonisolated(unsafe) let spans = spans
             return hashes.withUnsafeBufferPointer { hashes in
                 KeyTable(hashes: UnsafeBufferPointer(rebasing: hashes[..<entries]), halves: halves) { entry, other in
-                    guard TableSource.foldedKeysEqual(TableSource.key(of: spans[other], in: text), TableSource.key(of: spans[entry], in: text))
+                    guard TableSource.foldedKeysEqual(TableSource.key(of: spans[other], in: text), TableSource.key(of: spans[entry], in: text), utf8: utf8Checks)
                     else { return false }
                     spans[entry].line |= EntrySpan.repeatedKey
                     return true
@@ -281,34 +286,43 @@ public struct TableSource: Sendable {
         record(span, in: text).key
     }
 
-    /// How many records postmap stores: one per key, ignoring case.
+    /// How many records postmap stores: one per folded key.
     public var storedRecordCount: Int { storage.firstEntries.count }
 
     /// The entry postmap stores for the key of entry `index` (`key`, from
-    /// entry(at:)): the first one with that key, ignoring ASCII case,
-    /// possibly `index` itself.
+    /// entry(at:)): the first one with that key once folded, possibly
+    /// `index` itself.
     public func storedEntry(forKeyOf index: Int, key: ArraySlice<UInt8>) -> Int {
         guard storage.spans[index].hasRepeatedKey else { return index }
-        return storage.firstEntries.find(hash: TableSource.foldedHash(key)) { candidate in
-            TableSource.foldedKeysEqual(TableSource.key(of: storage.spans[candidate], in: storage.text), key)
+        let utf8 = storage.utf8Checks
+        return storage.firstEntries.find(hash: TableSource.foldedHash(key, utf8: utf8)) { candidate in
+            TableSource.foldedKeysEqual(TableSource.key(of: storage.spans[candidate], in: storage.text), key, utf8: utf8)
         }!
     }
 
-    /// The records postmap stores from this source: keys ASCII lower-cased,
-    /// the first of duplicate keys kept (postmap warns about the others).
+    /// `key` as postmap stores it from this source and as lookups fold it:
+    /// with SMTPUTF8 (utf8Checks) ICU full case folding, else ASCII
+    /// lower-casing; nil for a key Postfix skips (not UTF-8 with SMTPUTF8,
+    /// which no entry of the source has).
+    public func foldedKey(_ key: some Collection<UInt8>) -> [UInt8]? {
+        PostfixKeyFolding.fold(key, utf8: storage.utf8Checks)
+    }
+
+    /// The records postmap stores from this source: keys folded, the first
+    /// of duplicate keys kept (postmap warns about the others).
     public func storedRecords() -> [[UInt8]: [UInt8]] {
         var records: [[UInt8]: [UInt8]] = [:]
         records.reserveCapacity(storedRecordCount)
         for index in 0..<entryCount {
             let entry = entry(at: index)
-            let key = entry.key.asciiLowercased()
+            guard let key = foldedKey(entry.key) else { continue }
             if records[key] == nil { records[key] = Array(entry.value) }
         }
         return records
     }
 
     /// Where a line's key and value are, relative to the line, and the
-    /// hash of the lower-cased key.
+    /// hash of the folded key.
     struct RecordParts {
         var key: Range<Int>
         var value: Range<Int>
@@ -323,7 +337,10 @@ public struct TableSource: Sendable {
 
     /// Splits one logical line into key and value as postmap does.
     static func split(_ line: UnsafeBufferPointer<UInt8>, utf8Checks: Bool) -> SplitOutcome {
-        if utf8Checks && hasNonASCIIByte(line) && !line.isValidUTF8 {
+        // With SMTPUTF8 a line with a byte >= 0x80 is skipped unless it is
+        // UTF-8, and its key may need more than ASCII folding.
+        let foldsUTF8 = utf8Checks && hasNonASCIIByte(line)
+        if foldsUTF8 && !line.isValidUTF8 {
             return .skipped(.nonUTF8)
         }
         var index = 0
@@ -352,6 +369,7 @@ public struct TableSource: Sendable {
         var valueEnd = line.count
         while valueEnd > valueStart && isPostfixSpace(line[valueEnd - 1]) { valueEnd -= 1 }
         if keyEnd == 0 || valueStart == valueEnd { return .skipped(.missingValue) }
+        if foldsUTF8 { hash = foldedHash(line[0..<keyEnd], utf8: true) }
         return .record(RecordParts(key: 0..<keyEnd, value: valueStart..<valueEnd, keyHash: hash))
     }
 
@@ -368,8 +386,10 @@ public struct TableSource: Sendable {
         return raw[offset...].contains { $0 >= 0x80 }
     }
 
-    // FNV-1a over the lower-cased key: keys differing only in case collide
-    // on purpose, since postmap stores them as one.
+    // FNV-1a over the folded key: keys differing only in case collide on
+    // purpose, since postmap stores them as one. An ASCII key is folded
+    // byte by byte as it is hashed; a non-ASCII key with SMTPUTF8 is hashed
+    // folded by ICU (the same as the ASCII one it may fold to).
     static let foldedHashSeed: UInt64 = 0xcbf2_9ce4_8422_2325
 
     @inline(__always)
@@ -377,11 +397,21 @@ public struct TableSource: Sendable {
         (hash ^ UInt64(asciiLowercased(byte))) &* 0x0000_0100_0000_01b3
     }
 
-    static func foldedHash(_ key: ArraySlice<UInt8>) -> UInt64 {
-        key.reduce(foldedHashSeed, foldedHashStep)
+    static func foldedHash(_ key: some Collection<UInt8>, utf8: Bool) -> UInt64 {
+        if utf8 && !PostfixKeyFolding.isASCII(key), let folded = PostfixKeyFolding.fold(key, utf8: true) {
+            return folded.reduce(foldedHashSeed, foldedHashStep)
+        }
+        return key.reduce(foldedHashSeed, foldedHashStep)
     }
 
-    static func foldedKeysEqual(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> Bool {
-        a.count == b.count && zip(a, b).allSatisfy { asciiLowercased($0) == asciiLowercased($1) }
+    /// Whether postmap stores the two keys as one. Keys equal ignoring
+    /// ASCII case are (their other bytes are the same code points); with
+    /// SMTPUTF8 so are non-ASCII keys that ICU folds alike.
+    static func foldedKeysEqual(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>, utf8: Bool) -> Bool {
+        if a.count == b.count && zip(a, b).allSatisfy({ asciiLowercased($0) == asciiLowercased($1) }) { return true }
+        guard utf8 && !(PostfixKeyFolding.isASCII(a) && PostfixKeyFolding.isASCII(b)),
+              let foldedA = PostfixKeyFolding.fold(a, utf8: true)
+        else { return false }
+        return foldedA == PostfixKeyFolding.fold(b, utf8: true)
     }
 }

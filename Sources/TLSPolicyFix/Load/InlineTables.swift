@@ -44,7 +44,7 @@ enum InlineTables {
                         edit = { ByteEdit(range: range, replacement: Array("{ ".utf8) + keyBytes + Array(" = ".utf8) + valueBytes + [0x20] + $0 + Array(" }".utf8)) }
                     }
                     sites.append(PolicySite(
-                        key: keyBytes.printable, lookupKey: keyBytes.asciiLowercased(), value: valueBytes,
+                        key: keyBytes.printable, lookupKey: keyBytes.postfixFoldedKey(utf8: configuration.flag("smtputf8_enable")), value: valueBytes,
                         location: SourceLocation(path: display, line: lineNumber), addAttribute: edit))
                 }
                 return .loaded(LoadedTable(
