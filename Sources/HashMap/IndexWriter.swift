@@ -252,7 +252,9 @@ public enum IndexWriter {
     /// over key and value finds both NULs and bytes >= 0x80.
     private static func problem(with record: SourceRecord, utf8: Bool) -> String? {
         if record.key.isEmpty { return "the key is empty" }
-        let key = scan(record.key), value = scan(record.value), appended = scan(record.appended)
+        let key = scan(record.key)
+        let value = scan(record.value)
+        let appended = scan(record.appended)
         if key.nul { return "the key contains a NUL byte" }
         if value.nul || appended.nul { return "the value contains a NUL byte" }
         guard utf8 else { return nil }
@@ -260,7 +262,8 @@ public enum IndexWriter {
             return "the key is not UTF-8, which postmap skips with smtputf8_enable = yes"
         }
         if (value.high && !PostfixKeyFolding.isValidUTF8(record.value))
-            || (appended.high && !PostfixKeyFolding.isValidUTF8(record.appended)) {
+            || (appended.high && !PostfixKeyFolding.isValidUTF8(record.appended))
+        {
             return "the value is not UTF-8, which postmap skips with smtputf8_enable = yes"
         }
         return nil

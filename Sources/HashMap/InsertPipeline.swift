@@ -36,8 +36,9 @@ struct StoredRecordBatch: Sendable {
         let valueEnd = bytes.count
         // Without the NULs, as the index is read back.
         let share = bytes.withUnsafeBytes { bytes in
-            RecordDigest.recordShare(key: UnsafeRawBufferPointer(rebasing: bytes[keyStart..<keyEnd - 1]),
-                                     value: UnsafeRawBufferPointer(rebasing: bytes[keyEnd..<valueEnd - 1]))
+            RecordDigest.recordShare(
+                key: UnsafeRawBufferPointer(rebasing: bytes[keyStart..<keyEnd - 1]),
+                value: UnsafeRawBufferPointer(rebasing: bytes[keyEnd..<valueEnd - 1]))
         }
         records.append((keyEnd, valueEnd, index, share))
     }

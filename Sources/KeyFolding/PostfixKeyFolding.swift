@@ -104,8 +104,9 @@ public enum PostfixKeyFolding {
             let folded = [UInt8](unsafeUninitializedCapacity: capacity) { output, count in
                 length = key.withMemoryRebound(to: CChar.self) { source in
                     output.withMemoryRebound(to: CChar.self) { output in
-                        cicu_utf8_fold_case(caseMap.map, output.baseAddress, Int32(capacity),
-                                            source.baseAddress, Int32(source.count), &overflow, &error)
+                        cicu_utf8_fold_case(
+                            caseMap.map, output.baseAddress, Int32(capacity),
+                            source.baseAddress, Int32(source.count), &overflow, &error)
                     }
                 }
                 count = overflow == 0 && error == 0 ? Int(length) : 0

@@ -118,9 +118,10 @@ public struct MasterCf: Sendable {
             guard let (name, value) = Tokens.nameValue(valueToken) else {
                 throw ConfigFileError(location, "\"-o \(valueToken.printable)\": missing '=' after parameter name")
             }
-            overrides.append(MasterCfOverride(
-                name: String(decoding: name, as: UTF8.self), value: Array(value), braced: braced,
-                optionStart: joined.fileOffset(optionStart), end: joined.fileOffset(valueEnd)))
+            overrides.append(
+                MasterCfOverride(
+                    name: String(decoding: name, as: UTF8.self), value: Array(value), braced: braced,
+                    optionStart: joined.fileOffset(optionStart), end: joined.fileOffset(valueEnd)))
             index += 1
         }
         return MasterCfService(
@@ -138,7 +139,8 @@ public struct MasterCf: Sendable {
     public func edit(adding name: String, value: [UInt8], to service: MasterCfService) -> ByteEdit {
         let last = service.overrides.last
         let braced = last?.braced ?? false
-        let option = braced
+        let option =
+            braced
             ? Array("-o { \(name) = ".utf8) + value + Array(" }".utf8)
             : Array("-o \(name)=".utf8) + value
         let lastLine = text.lines[service.logicalLine.lastTextLine]

@@ -106,7 +106,10 @@ public struct PolicyValue: Sendable, Equatable {
         var seen: UInt64 = 0
         for attribute in attributes {
             let count = attribute.name.count
-            guard let number = PolicyValue.attributeRules.firstIndex(where: { $0.name.count == count && attribute.name.equalsIgnoringASCIICase(bytes: $0.name) }),
+            guard
+                let number = PolicyValue.attributeRules.firstIndex(where: {
+                    $0.name.count == count && attribute.name.equalsIgnoringASCIICase(bytes: $0.name)
+                }),
                 postfixVersion >= PolicyValue.attributeRules[number].since
             else {
                 problems.append("invalid attribute name: \"\(attribute.name.printable)\"")
@@ -141,8 +144,10 @@ public struct PolicyValue: Sendable, Equatable {
         /// Whether it is servername's, whose value must be a hostname.
         let isServername: Bool
 
-        init(_ name: String, since: PostfixVersion = PostfixVersion(2, 3), repeatable: Bool = false, nonEmpty: Bool = false,
-             levels: [TLSSecurityLevel]? = nil) {
+        init(
+            _ name: String, since: PostfixVersion = PostfixVersion(2, 3), repeatable: Bool = false, nonEmpty: Bool = false,
+            levels: [TLSSecurityLevel]? = nil
+        ) {
             (self.name, self.since, self.repeatable, self.nonEmpty, self.levels) = (Array(name.utf8), since, repeatable, nonEmpty, levels)
             isServername = name == "servername"
         }

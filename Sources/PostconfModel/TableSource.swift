@@ -180,7 +180,9 @@ public struct TableSource: Sendable {
             nonisolated(unsafe) let spans = spans
             return hashes.withUnsafeBufferPointer { hashes in
                 KeyTable(hashes: UnsafeBufferPointer(rebasing: hashes[..<entries]), halves: halves) { entry, other in
-                    guard TableSource.foldedKeysEqual(TableSource.key(of: spans[other], in: text), TableSource.key(of: spans[entry], in: text), utf8: utf8Checks)
+                    guard
+                        TableSource.foldedKeysEqual(
+                            TableSource.key(of: spans[other], in: text), TableSource.key(of: spans[entry], in: text), utf8: utf8Checks)
                     else { return false }
                     spans[entry].line |= EntrySpan.repeatedKey
                     return true
@@ -410,7 +412,7 @@ public struct TableSource: Sendable {
     static func foldedKeysEqual(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>, utf8: Bool) -> Bool {
         if a.count == b.count && zip(a, b).allSatisfy({ asciiLowercased($0) == asciiLowercased($1) }) { return true }
         guard utf8 && !(PostfixKeyFolding.isASCII(a) && PostfixKeyFolding.isASCII(b)),
-              let foldedA = PostfixKeyFolding.fold(a, utf8: true)
+            let foldedA = PostfixKeyFolding.fold(a, utf8: true)
         else { return false }
         return foldedA == PostfixKeyFolding.fold(b, utf8: true)
     }

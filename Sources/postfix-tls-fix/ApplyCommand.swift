@@ -31,7 +31,8 @@ struct ApplyCommand: ParsableCommand {
 
     @Option(
         name: .customLong("allow-path"),
-        help: ArgumentHelp("Let apply write PATH (a file or a directory tree) although it lies outside the configuration directory; repeatable.", valueName: "PATH"),
+        help: ArgumentHelp(
+            "Let apply write PATH (a file or a directory tree) although it lies outside the configuration directory; repeatable.", valueName: "PATH"),
         completion: .file())
     var allowPath: [String] = []
 

@@ -23,10 +23,11 @@ struct CheckCommand: ParsableCommand {
         let fixOptions = options.fixOptions()
         let preview = try Command.preview(options, fixOptions, command: "check", output: output)
         if options.json {
-            output.json(JSONReport(
-                command: "check", location: options.location, postfixVersion: fixOptions.postfixVersion,
-                preview: preview, includeDiffs: false
-            ).encoded())
+            output.json(
+                JSONReport(
+                    command: "check", location: options.location, postfixVersion: fixOptions.postfixVersion,
+                    preview: preview, includeDiffs: false
+                ).encoded())
             return preview.exitStatus
         }
         let findings = preview.inspection.findings
@@ -55,7 +56,8 @@ struct CheckCommand: ParsableCommand {
         let apply = Command.applyCommand(options, allowing: outside)
         if errors > 0 { return summary + "; apply refuses while errors stand: correct them by hand, then run `\(apply)`" }
         if !outside.isEmpty {
-            return summary + ": apply writes \(outside.joined(separator: ", ")), outside \(preview.configuration.directory): review it, then run `\(apply)`"
+            return summary
+                + ": apply writes \(outside.joined(separator: ", ")), outside \(preview.configuration.directory): review it, then run `\(apply)`"
         }
         return summary + ": run `\(apply)`"
     }

@@ -30,9 +30,10 @@ enum Command {
             try interrupted(done, error: error, options: options, fixOptions: fixOptions, output: output)
         }
         if options.json {
-            output.json(JSONReport(
-                command: command, location: options.location, postfixVersion: fixOptions.postfixVersion, error: error
-            ).encoded())
+            output.json(
+                JSONReport(
+                    command: command, location: options.location, postfixVersion: fixOptions.postfixVersion, error: error
+                ).encoded())
         }
         throw ExitCode(2)
     }
@@ -77,9 +78,10 @@ enum Command {
         if options.json { Output.write(Array("[\n".utf8), to: 1) }
         for (index, directory) in directories.enumerated() {
             var instance = options
-            instance.configDirectory = options.root.map { root in
-                directory.hasPrefix(root) ? String(directory.dropFirst(root.count)) : directory
-            } ?? directory
+            instance.configDirectory =
+                options.root.map { root in
+                    directory.hasPrefix(root) ? String(directory.dropFirst(root.count)) : directory
+                } ?? directory
             if options.json {
                 if index > 0 { Output.write(Array(",\n".utf8), to: 1) }
             } else if !options.quiet {

@@ -14,9 +14,10 @@ struct ConfigurationOptions: ParsableArguments {
         completion: .directory)
     var configDirectory: String?
 
-    @Option(help: ArgumentHelp(
-        "Treat DIR as the file system's root (an image or a chroot): the configuration directory and every path main.cf names are looked up inside it.",
-        valueName: "DIR"),
+    @Option(
+        help: ArgumentHelp(
+            "Treat DIR as the file system's root (an image or a chroot): the configuration directory and every path main.cf names are looked up inside it.",
+            valueName: "DIR"),
         completion: .directory)
     var root: String?
 
@@ -26,12 +27,15 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Output format: text (the default) or json (see docs/json-schema.md).", valueName: "text|json"))
     var format: Format?
 
-    @Option(help: ArgumentHelp(
-        "Colour the output: auto (the default: on a terminal, unless NO_COLOR is set), always or never.",
-        valueName: "auto|always|never"))
+    @Option(
+        help: ArgumentHelp(
+            "Colour the output: auto (the default: on a terminal, unless NO_COLOR is set), always or never.",
+            valueName: "auto|always|never"))
     var color: ColorMode?
 
-    @Flag(name: .shortAndLong, help: "Print only what needs a person (errors, manual fixes), on standard error; the exit status tells the rest. JSON output stays complete.")
+    @Flag(
+        name: .shortAndLong,
+        help: "Print only what needs a person (errors, manual fixes), on standard error; the exit status tells the rest. JSON output stays complete.")
     var quiet = false
 
     enum Servername: String, ExpressibleByArgument, CaseIterable {

@@ -24,16 +24,19 @@ struct DiffCommand: ParsableCommand {
         let fixOptions = options.fixOptions()
         let preview = try Command.preview(options, fixOptions, command: "diff", output: output)
         if options.json {
-            output.json(JSONReport(
-                command: "diff", location: options.location, postfixVersion: fixOptions.postfixVersion,
-                preview: preview, includeDiffs: true
-            ).encoded())
+            output.json(
+                JSONReport(
+                    command: "diff", location: options.location, postfixVersion: fixOptions.postfixVersion,
+                    preview: preview, includeDiffs: true
+                ).encoded())
             return preview.diffExitStatus
         }
         output.findings(preview.inspection.findings { $0 >= .manual }, split: true)
         output.plan(preview.plan, rebuildVerb: "would rebuild")
         if preview.plan.reloadNeeded {
-            output.line("then: \(Command.reloadCommand(options)) (Postfix reads main.cf, master.cf and tables without an index only when it starts or reloads)")
+            output.line(
+                "then: \(Command.reloadCommand(options)) (Postfix reads main.cf, master.cf and tables without an index only when it starts or reloads)"
+            )
         }
         return preview.diffExitStatus
     }

@@ -13,9 +13,10 @@ import TerminalOutput
 struct GlobalOptions: ParsableArguments {
     @OptionGroup var configuration: ConfigurationOptions
 
-    @Option(help: ArgumentHelp(
-        "The Postfix version to write for, when postconf cannot be run (e.g. image builds; always needed with --root).",
-        valueName: "X.Y.Z"))
+    @Option(
+        help: ArgumentHelp(
+            "The Postfix version to write for, when postconf cannot be run (e.g. image builds; always needed with --root).",
+            valueName: "X.Y.Z"))
     var postfixVersion: String?
 
     @Flag(help: "Also handle every instance in multi_instance_directories (postmulti), each as its own configuration.")
@@ -83,8 +84,9 @@ struct GlobalOptions: ParsableArguments {
     func fixOptions() -> FixOptions {
         let installed = location.root == nil ? try? PostfixInstallation.defaults(configDirectory: location.directory) : nil
         let version = postfixVersion.flatMap(PostfixVersion.init) ?? installed.flatMap { PostfixVersion($0.version) }
-        var options = FixOptions(servername: (servername ?? .hostname).rawValue, postfixVersion: version,
-                                 includeFingerprint: includeFingerprint, globalServernameForPerSite: globalServername)
+        var options = FixOptions(
+            servername: (servername ?? .hostname).rawValue, postfixVersion: version,
+            includeFingerprint: includeFingerprint, globalServernameForPerSite: globalServername)
         options.acknowledgedTables = Set(acknowledged.map { $0.hasPrefix("proxy:") ? String($0.dropFirst(6)) : $0 })
         if let installed, let version, PostfixVersion(installed.version) == version {
             options.parameterDefaults = installed

@@ -32,10 +32,12 @@ enum MailLog {
         let edits = Dictionary(report.plan.changes.map { ($0.displayPath, $0.edits.count) }, uniquingKeysWith: { $1 })
         var parts: [String] = []
         if !report.writtenFiles.isEmpty {
-            parts.append("replaced " + report.writtenFiles.map { file in
-                let count = edits[file] ?? 0
-                return "\(file) (\(count) edit\(count == 1 ? "" : "s"))"
-            }.joined(separator: ", "))
+            parts.append(
+                "replaced "
+                    + report.writtenFiles.map { file in
+                        let count = edits[file] ?? 0
+                        return "\(file) (\(count) edit\(count == 1 ? "" : "s"))"
+                    }.joined(separator: ", "))
         }
         if !report.rebuiltIndexes.isEmpty { parts.append("rebuilt " + report.rebuiltIndexes.joined(separator: ", ")) }
         if !report.backups.isEmpty { parts.append("backups " + report.backups.joined(separator: ", ")) }

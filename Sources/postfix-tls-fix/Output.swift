@@ -5,11 +5,12 @@
 // act on.
 
 import FoundationEssentials
+import TLSPolicyFix
+import TerminalOutput
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import TLSPolicyFix
-import TerminalOutput
 
 struct Output {
     /// Whether standard output and standard error get colour.

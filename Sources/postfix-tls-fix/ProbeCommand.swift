@@ -33,9 +33,10 @@ struct ProbeCommand: ParsableCommand {
         return merged
     }
 
-    @Argument(help: ArgumentHelp(
-        "As in a policy table or for smtp(8): a domain (MX lookup), [host], [host]:port or host:port.",
-        valueName: "destination"))
+    @Argument(
+        help: ArgumentHelp(
+            "As in a policy table or for smtp(8): a domain (MX lookup), [host], [host]:port or host:port.",
+            valueName: "destination"))
     var destination: String
 
     @Option(help: ArgumentHelp("The TLS level to verify at.", valueName: "verify|secure"))

@@ -26,10 +26,13 @@ import Testing
         let dangling = #expect(throws: FileSafetyError.self) {
             try resolveSymlinks(directory.file("dangling"))
         }
-        #expect(dangling?.description == "cannot resolve symbolic link \(directory.file("dangling")): its target \(directory.file("missing")) does not exist")
+        #expect(
+            dangling?.description
+                == "cannot resolve symbolic link \(directory.file("dangling")): its target \(directory.file("missing")) does not exist")
         #expect(throws: FileSafetyError.self) {
-            try AtomicFile.stage(replacing: directory.file("dangling"), contents: [],
-                                 metadataForNewFile: FileMetadata(mode: 0o644, uid: 0, gid: 0))
+            try AtomicFile.stage(
+                replacing: directory.file("dangling"), contents: [],
+                metadataForNewFile: FileMetadata(mode: 0o644, uid: 0, gid: 0))
         }
 
         #expect(symlink("loop-b", directory.file("loop-a")) == 0)
@@ -46,7 +49,8 @@ import Testing
         let staged = try AtomicFile.stage(
             replacing: target, contents: Array("new\n".utf8), metadataForNewFile: nil)
         // Staged: already final owner and mode, but not yet visible.
-        #expect(try FileMetadata.of(path: staged.temporaryPath)
+        #expect(
+            try FileMetadata.of(path: staged.temporaryPath)
                 == FileMetadata(mode: 0o2750, uid: 1234, gid: 2345))
         #expect(try String(contentsOfFile: target, encoding: .utf8) == "old\n")
         try staged.commit()
@@ -73,7 +77,8 @@ import Testing
         try FileManager.default.removeItem(atPath: target)
         try directory.makeDirectory("tls_policy/inside")
         let error = #expect(throws: FileSafetyError.self) { try staged.commit() }
-        #expect(error?.description
+        #expect(
+            error?.description
                 == "cannot rename \(staged.temporaryPath) to \(target): Is a directory")
         #expect(try directoryEntries(directory.path) == ["tls_policy"])
     }

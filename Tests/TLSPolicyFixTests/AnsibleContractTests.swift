@@ -48,8 +48,9 @@ struct AnsibleContractTests {
     /// reports (top level, or in findings / changedFiles entries).
     @Test func everyFieldTheModuleReadsIsThere() throws {
         let fields = try Self.fieldsTheModuleReads()
-        #expect(fields.isSuperset(of: ["changed", "reloadNeeded", "schemaVersion", "findings", "severity", "text", "changedFiles", "diff"]),
-                "the module reads \(fields.sorted())")
+        #expect(
+            fields.isSuperset(of: ["changed", "reloadNeeded", "schemaVersion", "findings", "severity", "text", "changedFiles", "diff"]),
+            "the module reads \(fields.sorted())")
         var reports: [[String: Any]] = []
         for subcommand in ["check", "diff", "apply"] {
             reports.append(try run(subcommand).report)

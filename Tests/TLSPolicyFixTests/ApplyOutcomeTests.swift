@@ -10,6 +10,7 @@
 import Foundation
 import PostfixTestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,36 +23,46 @@ import Glibc
         directory = try TestDirectory("ptf-outcome", in: "/var/tmp")
         config = directory.file("postfix")
         // main.cf (for lmtp), a table and its index (for smtp) all change.
-        try directory.write("postfix/main.cf", "compatibility_level = 3.6\nlmtp_tls_security_level = verify\nsmtp_tls_policy_maps = hash:\(config)/policy\n")
+        try directory.write(
+            "postfix/main.cf", "compatibility_level = 3.6\nlmtp_tls_security_level = verify\nsmtp_tls_policy_maps = hash:\(config)/policy\n")
         try directory.write("postfix/policy", "a.example secure\n")
         #expect(try ExternalTool.postmap(["hash:\(config)/policy"], configDirectory: config).status == 0)
     }
 
-    static let stamps = "find \"$CONFIG\" -type f ! -name '.postfix-tls-fix.*' -exec stat -c '%n %i %s %Y' {} + | sort; find \"$CONFIG\" -type f -exec sha256sum {} + | sort"
+    static let stamps =
+        "find \"$CONFIG\" -type f ! -name '.postfix-tls-fix.*' -exec stat -c '%n %i %s %Y' {} + | sort; find \"$CONFIG\" -type f -exec sha256sum {} + | sort"
 
     /// Runs `script` as root in a private mount namespace; nil where that
     /// cannot be (not root, outside CI: the test is then skipped).
     func asRoot(_ script: String) throws -> ToolResult? {
         guard geteuid() == 0 else { return nil }
         return try ExternalTool.run(
-            "/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c", "trap 'chattr -R -i \"$CONFIG\" 2>/dev/null' EXIT\n" + script],
+            "/usr/bin/unshare",
+            ["--mount", "--propagation", "private", "/bin/sh", "-c", "trap 'chattr -R -i \"$CONFIG\" 2>/dev/null' EXIT\n" + script],
             environment: ["CONFIG": config, "BIN": FixerBinary.path, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
     }
 
-    @Test(.enabled(if: geteuid() == 0, "needs root"), arguments: [
-        ("a read-only bind mount", "mount --bind \"$CONFIG/main.cf\" \"$CONFIG/main.cf\" && mount -o remount,bind,ro \"$CONFIG/main.cf\"", "is a mount point"),
-        ("a writable bind mount", "mount --bind \"$CONFIG/main.cf\" \"$CONFIG/main.cf\"", "is a mount point"),
-        ("an immutable file", "chattr +i \"$CONFIG/main.cf\"", "is immutable"),
-        ("an append-only file", "chattr +a \"$CONFIG/main.cf\"", "is append-only"),
-    ])
+    @Test(
+        .enabled(if: geteuid() == 0, "needs root"),
+        arguments: [
+            (
+                "a read-only bind mount", "mount --bind \"$CONFIG/main.cf\" \"$CONFIG/main.cf\" && mount -o remount,bind,ro \"$CONFIG/main.cf\"",
+                "is a mount point"
+            ),
+            ("a writable bind mount", "mount --bind \"$CONFIG/main.cf\" \"$CONFIG/main.cf\"", "is a mount point"),
+            ("an immutable file", "chattr +i \"$CONFIG/main.cf\"", "is immutable"),
+            ("an append-only file", "chattr +a \"$CONFIG/main.cf\"", "is append-only"),
+        ])
     func whatCannotBeReplacedIsRefusedBeforeAnythingIs(setting: String, setUp: String, message: String) throws {
-        let result = try #require(try asRoot("""
-            \(setUp) || exit 99
-            before=$(\(Self.stamps))
-            "$BIN" -c "$CONFIG" --postfix-version 3.7.11 apply; echo "status $?"
-            after=$(\(Self.stamps))
-            [ "$before" = "$after" ] && echo unchanged
-            """))
+        let result = try #require(
+            try asRoot(
+                """
+                \(setUp) || exit 99
+                before=$(\(Self.stamps))
+                "$BIN" -c "$CONFIG" --postfix-version 3.7.11 apply; echo "status $?"
+                after=$(\(Self.stamps))
+                [ "$before" = "$after" ] && echo unchanged
+                """))
         #expect(result.outputText.hasSuffix("status 2\nunchanged\n"), "\(setting): \(result.outputText) \(result.errors)")
         #expect(result.errors.contains("main.cf") && result.errors.contains(message), "\(setting): \(result.errors)")
         #expect(result.errors.contains("nothing written"), "\(setting): \(result.errors)")
@@ -63,15 +74,17 @@ import Glibc
     /// index's is the second.)
     @Test(.enabled(if: geteuid() == 0, "needs root"))
     func aFailureAfterTheCommitPointSaysWhatWasReplaced() throws {
-        let result = try #require(try asRoot("""
-            POSTFIX_TLS_FIX_TEST_STOP_AT="commit: renamed#2" "$BIN" -c "$CONFIG" --postfix-version 3.7.11 apply --format json > "$CONFIG.json" &
-            pid=$!
-            until grep -q '^State:.*stopped' /proc/$pid/status; do sleep 0.05; done
-            chattr +i "$CONFIG/main.cf"
-            kill -CONT $pid; wait $pid; echo "status $?"
-            chattr -i "$CONFIG/main.cf"
-            "$BIN" -c "$CONFIG" --postfix-version 3.7.11 apply; echo "again $?"
-            """))
+        let result = try #require(
+            try asRoot(
+                """
+                POSTFIX_TLS_FIX_TEST_STOP_AT="commit: renamed#2" "$BIN" -c "$CONFIG" --postfix-version 3.7.11 apply --format json > "$CONFIG.json" &
+                pid=$!
+                until grep -q '^State:.*stopped' /proc/$pid/status; do sleep 0.05; done
+                chattr +i "$CONFIG/main.cf"
+                kill -CONT $pid; wait $pid; echo "status $?"
+                chattr -i "$CONFIG/main.cf"
+                "$BIN" -c "$CONFIG" --postfix-version 3.7.11 apply; echo "again $?"
+                """))
         #expect(result.outputText.contains("status 3\n"), "\(result.outputText) \(result.errors)")
         #expect(result.errors.contains("policy.db") && result.errors.contains("policy") && result.errors.contains("main.cf"), "\(result.errors)")
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: config + ".json"))) as? [String: Any]
@@ -93,15 +106,17 @@ import Glibc
     func aFailureAfterEveryRenameIsNotNothingReplaced() throws {
         try directory.write("postfix/policy", "a.example secure servername=hostname\n")
         #expect(try ExternalTool.postmap(["hash:\(config)/policy"], configDirectory: config).status == 0)
-        let result = try #require(try asRoot("""
-            POSTFIX_TLS_FIX_TEST_STOP_AT="commit: directory synced#2" "$BIN" -c "$CONFIG" --postfix-version 3.7.11 apply --format json > "$CONFIG.json" &
-            pid=$!
-            until grep -q '^State:.*stopped' /proc/$pid/status; do sleep 0.05; done
-            chattr +i "$CONFIG"
-            kill -CONT $pid; wait $pid; echo "status $?"
-            chattr -i "$CONFIG"
-            "$BIN" -c "$CONFIG" --postfix-version 3.7.11 apply; echo "again $?"
-            """))
+        let result = try #require(
+            try asRoot(
+                """
+                POSTFIX_TLS_FIX_TEST_STOP_AT="commit: directory synced#2" "$BIN" -c "$CONFIG" --postfix-version 3.7.11 apply --format json > "$CONFIG.json" &
+                pid=$!
+                until grep -q '^State:.*stopped' /proc/$pid/status; do sleep 0.05; done
+                chattr +i "$CONFIG"
+                kill -CONT $pid; wait $pid; echo "status $?"
+                chattr -i "$CONFIG"
+                "$BIN" -c "$CONFIG" --postfix-version 3.7.11 apply; echo "again $?"
+                """))
         #expect(result.outputText.contains("status 3\n"), "\(result.outputText) \(result.errors)")
         #expect(!result.errors.contains("nothing replaced"), "\(result.errors)")
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: config + ".json"))) as? [String: Any]

@@ -27,7 +27,9 @@ struct CheckSummaryTests {
         try directory.write("postfix/policy", "a.example verify\npin.example fingerprint match=AA:BB\n")
         let check = try lastLine(["-c", config, "--postfix-version", "3.7.11", "--servername", "nexthop", "--include-fingerprint", "check"])
         #expect(check.status == 1)
-        #expect(check.line == "2 fixes pending: run `postfix-tls-fix -c \(config) --postfix-version 3.7.11 --servername nexthop --include-fingerprint apply`")
+        #expect(
+            check.line
+                == "2 fixes pending: run `postfix-tls-fix -c \(config) --postfix-version 3.7.11 --servername nexthop --include-fingerprint apply`")
     }
 
     @Test func countsIncludeErrorsManualFixesAndNotesAndErrorsComeFirst() throws {
@@ -37,14 +39,20 @@ struct CheckSummaryTests {
         let check = try lastLine(["-c", config, "--postfix-version", "3.7.11", "check"])
         #expect(check.status == 2)
         #expect(check.line.hasPrefix("1 fix pending, 1 error, 1 to fix by hand, 1 note; "), "\(check.line)")
-        #expect(check.line.hasSuffix("apply refuses while errors stand: correct them by hand, then run `postfix-tls-fix -c \(config) --postfix-version 3.7.11 apply`"), "\(check.line)")
+        #expect(
+            check.line.hasSuffix(
+                "apply refuses while errors stand: correct them by hand, then run `postfix-tls-fix -c \(config) --postfix-version 3.7.11 apply`"),
+            "\(check.line)")
     }
 
     @Test func aTableOutsideTheConfigurationDirectoryNeedsAllowPath() throws {
         let outside = try directory.write("elsewhere/policy", "a.example verify\n")
         try directory.write("postfix/main.cf", "smtp_tls_policy_maps = texthash:\(outside)\n")
         let check = try lastLine(["-c", config, "--postfix-version", "3.7.11", "check"])
-        #expect(check.line == "1 fix pending: apply writes \(outside), outside \(config): review it, then run `postfix-tls-fix -c \(config) --postfix-version 3.7.11 apply --allow-path \(outside)`", "\(check.line)")
+        #expect(
+            check.line
+                == "1 fix pending: apply writes \(outside), outside \(config): review it, then run `postfix-tls-fix -c \(config) --postfix-version 3.7.11 apply --allow-path \(outside)`",
+            "\(check.line)")
         #expect(try FixerBinary.run(["-c", config, "--postfix-version", "3.7.11", "apply", "--allow-path", outside]).status == 0)
     }
 

@@ -8,6 +8,7 @@ import FileSafety
 import Foundation
 import PostfixTestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,8 +26,9 @@ import Glibc
     }
 
     func startApply(stopAt point: String? = nil) throws -> BackgroundProcess {
-        try BackgroundProcess(FixerBinary.path, ["-c", config] + Self.version + ["apply"],
-                              environment: point.map { ["POSTFIX_TLS_FIX_TEST_STOP_AT": $0] } ?? [:])
+        try BackgroundProcess(
+            FixerBinary.path, ["-c", config] + Self.version + ["apply"],
+            environment: point.map { ["POSTFIX_TLS_FIX_TEST_STOP_AT": $0] } ?? [:])
     }
 
     /// The configuration one apply alone makes of this one.

@@ -46,7 +46,9 @@ struct DynamicTablesTests {
         let sends = try FixerBinary.run(["--root", root, "--postfix-version", "3.7.11", "check"])
         #expect(sends.status == 0, "\(sends.outputText)\(sends.errors)")
         #expect(sends.outputText.contains("postfix-mta-sts-resolver") && sends.outputText.contains("require_sni"), "\(sends.outputText)")
-        try directory.write("image/etc/mta-sts-daemon.yml", "host: 127.0.0.1\nport: 8461\ndefault_zone:\n  require_sni: false\nzones:\n  other:\n    require_sni: true\n")
+        try directory.write(
+            "image/etc/mta-sts-daemon.yml",
+            "host: 127.0.0.1\nport: 8461\ndefault_zone:\n  require_sni: false\nzones:\n  other:\n    require_sni: true\n")
         let off = try FixerBinary.run(["--root", root, "--postfix-version", "3.7.11", "check"])
         #expect(off.status == 1, "\(off.outputText)")
         #expect(off.outputText.contains("require_sni: false"), "\(off.outputText)")

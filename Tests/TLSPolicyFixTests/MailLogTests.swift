@@ -6,6 +6,7 @@
 import Foundation
 import PostfixTestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,7 +16,10 @@ struct MailLogTests {
     func applyLogsWhatItChangedWithFacilityMail() throws {
         let directory = try TestDirectory("ptf-maillog")
         let config = directory.file("postfix")
-        try directory.write("postfix/main.cf", "compatibility_level = 3.6\nsmtp_tls_security_level = verify\nsmtp_tls_policy_maps = hash:\(config)/policy\nlmtp_tls_security_level = secure\n")
+        try directory.write(
+            "postfix/main.cf",
+            "compatibility_level = 3.6\nsmtp_tls_security_level = verify\nsmtp_tls_policy_maps = hash:\(config)/policy\nlmtp_tls_security_level = secure\n"
+        )
         try directory.write("postfix/policy", "a.example secure\n")
         #expect(try ExternalTool.postmap(["hash:\(config)/policy"], configDirectory: config).status == 0)
         let script = """

@@ -64,15 +64,25 @@ struct MasterCfTests {
         #expect(after.contains("named/unix/smtp_tls_servername = nexthop"))
         #expect(after.contains("lmtp-verify/unix/lmtp_tls_servername = hostname"))
         #expect(!after.contains { $0.hasPrefix("mapped/unix/smtp_tls_servername") })
-        #expect(try ExternalTool.postmap(["-q", "gmail.test", "hash:\(config)/mapped_policy"], configDirectory: config).outputText
-            == "verify servername=hostname\n")
+        #expect(
+            try ExternalTool.postmap(["-q", "gmail.test", "hash:\(config)/mapped_policy"], configDirectory: config).outputText
+                == "verify servername=hostname\n")
 
         // Exactly the new overrides were added, each in its entry's style.
-        let expected = original
-            .replacingOccurrences(of: "    -o syslog_name=postfix/relay-verify\n", with: "    -o syslog_name=postfix/relay-verify\n    -o smtp_tls_servername=hostname\n")
-            .replacingOccurrences(of: "-o smtp_tls_loglevel=1\n# the long form", with: "-o smtp_tls_loglevel=1 -o smtp_tls_servername=hostname\n# the long form")
-            .replacingOccurrences(of: "  -o { smtp_tls_loglevel = 1 }\n", with: "  -o { smtp_tls_loglevel = 1 }\n  -o { smtp_tls_servername = hostname }\n")
-            .replacingOccurrences(of: "    -o lmtp_tls_security_level=verify\n", with: "    -o lmtp_tls_security_level=verify\n    -o lmtp_tls_servername=hostname\n")
+        let expected =
+            original
+            .replacingOccurrences(
+                of: "    -o syslog_name=postfix/relay-verify\n",
+                with: "    -o syslog_name=postfix/relay-verify\n    -o smtp_tls_servername=hostname\n"
+            )
+            .replacingOccurrences(
+                of: "-o smtp_tls_loglevel=1\n# the long form", with: "-o smtp_tls_loglevel=1 -o smtp_tls_servername=hostname\n# the long form"
+            )
+            .replacingOccurrences(
+                of: "  -o { smtp_tls_loglevel = 1 }\n", with: "  -o { smtp_tls_loglevel = 1 }\n  -o { smtp_tls_servername = hostname }\n"
+            )
+            .replacingOccurrences(
+                of: "    -o lmtp_tls_security_level=verify\n", with: "    -o lmtp_tls_security_level=verify\n    -o lmtp_tls_servername=hostname\n")
         #expect(String(decoding: try readBytes(config + "/master.cf"), as: UTF8.self) == expected)
         #expect(try FixerBinary.run(["-c", config, "check"]).status == 0)
     }

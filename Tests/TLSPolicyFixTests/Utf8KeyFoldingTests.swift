@@ -19,7 +19,8 @@ struct Utf8KeyFoldingTests {
         config = directory.file("postfix")
     }
 
-    static let source = Array("""
+    static let source = Array(
+        """
         # non-ASCII destinations
         straße.de secure
         BÜCHER.de verify
@@ -64,13 +65,16 @@ struct Utf8KeyFoldingTests {
     /// cdb, whose index is checked by looking the expected keys up.
     @Test(arguments: ["hash", "btree", "lmdb", "cdb"])
     func checkFindsPostmapBuiltIndexCurrent(type: String) throws {
-        try makeConfig(type: type, source: Array("""
-            straße.de secure servername=hostname
-            BÜCHER.de verify servername=hostname
-            ΣΊΣΥΦΟΣ.gr secure servername=hostname
-            STRASSE.DE verify servername=hostname
+        try makeConfig(
+            type: type,
+            source: Array(
+                """
+                straße.de secure servername=hostname
+                BÜCHER.de verify servername=hostname
+                ΣΊΣΥΦΟΣ.gr secure servername=hostname
+                STRASSE.DE verify servername=hostname
 
-            """.utf8))
+                """.utf8))
         try expectUnchanged(config) {
             let check = try FixerBinary.run(["-c", config, "check"])
             #expect(check.status == 0, "\(check.outputText)\(check.errors)")
@@ -86,8 +90,9 @@ struct Utf8KeyFoldingTests {
     func keysEqualUnderFullFoldingAreDuplicates(type: String) throws {
         try makeConfig(type: type, source: Array("straße.de secure\nSTRASSE.DE verify\n".utf8))
         let check = try FixerBinary.run(["-c", config, "check"])
-        #expect(check.outputText.contains("policy, line 2: note: STRASSE.DE: never used: policy, line 1 has the same key and wins"),
-                "\(check.outputText)")
+        #expect(
+            check.outputText.contains("policy, line 2: note: STRASSE.DE: never used: policy, line 1 has the same key and wins"),
+            "\(check.outputText)")
         let result = try FixerBinary.run(["-c", config, "apply"])
         #expect(result.status == 0, "\(result.errors)")
         for key in ["straße.de", "STRASSE.DE"] {
@@ -99,8 +104,9 @@ struct Utf8KeyFoldingTests {
     /// With smtputf8_enable = no, postmap folds ASCII only: "straße.de"
     /// and "strasse.de" are different keys, and non-UTF-8 keys are stored.
     @Test func asciiOnlyFoldingWithoutSmtputf8() throws {
-        try makeConfig(type: "hash", mainCf: "smtputf8_enable = no\n",
-                       source: Array("straße.de secure\nSTRASSE.DE verify\n".utf8) + Array("bad".utf8) + [0xFF] + Array(".de verify\n".utf8))
+        try makeConfig(
+            type: "hash", mainCf: "smtputf8_enable = no\n",
+            source: Array("straße.de secure\nSTRASSE.DE verify\n".utf8) + Array("bad".utf8) + [0xFF] + Array(".de verify\n".utf8))
         let result = try FixerBinary.run(["-c", config, "apply"])
         #expect(result.status == 0, "\(result.errors)")
         let map = "hash:\(config)/policy"

@@ -71,7 +71,8 @@ public enum ApplyError: Error, Sendable, CustomStringConvertible {
         case .unresolvable(let path, let cause):
             return "\(path): \(cause); nothing written"
         case .notADatabase(let path, let type, let cause):
-            return "\(path): the existing index is not a readable \(type) database (\(cause)); move it away if it is not needed, then run apply again; nothing written"
+            return
+                "\(path): the existing index is not a readable \(type) database (\(cause)); move it away if it is not needed, then run apply again; nothing written"
         case .index(let error):
             return "\(error.path): \(error); nothing replaced"
         case .interrupted(let cause, _):

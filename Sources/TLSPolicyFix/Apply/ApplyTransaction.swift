@@ -97,7 +97,9 @@ public struct ApplyTransaction {
         report.completedFromInterruptedApply = recovery.completed
         report.abandonedFromInterruptedApply = recovery.abandoned
         report.removedTemporaryFiles = removedTemporaryFiles
-        report.warnings = postmapWarnings.map { Finding(.note, .postmapWarning, at: SourceLocation(path: $0.index), subject: $0.table, "postmap: \($0.warning)") }
+        report.warnings = postmapWarnings.map {
+            Finding(.note, .postmapWarning, at: SourceLocation(path: $0.index), subject: $0.table, "postmap: \($0.warning)")
+        }
         report.backups = committed ? backups : []
         (report.writtenFiles, report.rebuiltIndexes) = replaced
         return report

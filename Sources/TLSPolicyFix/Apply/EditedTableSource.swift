@@ -126,9 +126,9 @@ struct EditedTableSource: IndexSource, Sendable {
             let written = parsed.record(at: index)
             let expected = record(at: firstEntry + index)
             guard written.key.elementsEqual(expected.key),
-                  written.value.count == expected.value.count + expected.appended.count,
-                  written.value.prefix(expected.value.count).elementsEqual(expected.value),
-                  written.value.suffix(expected.appended.count).elementsEqual(expected.appended)
+                written.value.count == expected.value.count + expected.appended.count,
+                written.value.prefix(expected.value.count).elementsEqual(expected.value),
+                written.value.suffix(expected.appended.count).elementsEqual(expected.appended)
             else { throw mismatch() }
         }
         return firstEntry + parsed.entryCount

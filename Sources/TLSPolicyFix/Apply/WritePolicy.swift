@@ -56,7 +56,10 @@ enum WritePolicy {
             }
             let canonical = joinPath(canonicalDirectoryOfTarget, name)
             guard isWithin(canonical, canonicalDirectory) || allowed.contains(where: { isWithin(canonical, $0) }) else {
-                throw .refused(path: target.display, reason: "\(canonical) is outside the configuration directory \(canonicalDirectory); name it with --allow-path to let apply write it")
+                throw .refused(
+                    path: target.display,
+                    reason:
+                        "\(canonical) is outside the configuration directory \(canonicalDirectory); name it with --allow-path to let apply write it")
             }
 
             let directoryStatus = try status(of: canonicalDirectoryOfTarget, display: target.display)
@@ -74,7 +77,11 @@ enum WritePolicy {
                 let sourceStatus = try status(of: source, display: target.display)
                 try checkNotWritableByOthers(sourceStatus, display: target.display, what: "its source \(source)")
                 if targetExists, sourceStatus.st_uid != targetStatus.st_uid {
-                    throw .refused(path: target.display, reason: "its source \(source) belongs to uid \(sourceStatus.st_uid) but the index to uid \(targetStatus.st_uid); make them the same owner (postmap, run as root, writes the index as the source's owner)")
+                    throw .refused(
+                        path: target.display,
+                        reason:
+                            "its source \(source) belongs to uid \(sourceStatus.st_uid) but the index to uid \(targetStatus.st_uid); make them the same owner (postmap, run as root, writes the index as the source's owner)"
+                    )
                 }
             }
 
@@ -90,7 +97,8 @@ enum WritePolicy {
     ) throws(ApplyError) {
         var fs = statvfs()
         guard statvfs(canonicalDirectoryOfTarget, &fs) == 0 else {
-            throw .refused(path: target.display, reason: "cannot examine the file system of \(canonicalDirectoryOfTarget): \(String(cString: strerror(errno)))")
+            throw .refused(
+                path: target.display, reason: "cannot examine the file system of \(canonicalDirectoryOfTarget): \(String(cString: strerror(errno)))")
         }
         if fs.f_flag & UInt(ST_RDONLY) != 0 {
             throw .refused(path: target.display, reason: "\(canonicalDirectoryOfTarget) is on a read-only file system")
@@ -105,7 +113,10 @@ enum WritePolicy {
         // One block per file for metadata and rounding, plus the journal.
         let wanted = total.bytes + (total.files + 1) * Int(fs.f_frsize)
         if available < wanted {
-            throw .refused(path: target.display, reason: "not enough free space on the file system of \(canonicalDirectoryOfTarget): about \(wanted) bytes needed, \(available) available")
+            throw .refused(
+                path: target.display,
+                reason:
+                    "not enough free space on the file system of \(canonicalDirectoryOfTarget): about \(wanted) bytes needed, \(available) available")
         }
         if UInt64(fs.f_favail) < UInt64(total.files + 1) && fs.f_files > 0 {
             throw .refused(path: target.display, reason: "no free inodes on the file system of \(canonicalDirectoryOfTarget)")
@@ -117,7 +128,8 @@ enum WritePolicy {
     static func checkNotWritableByOthers(_ st: stat, display: String, what: String) throws(ApplyError) {
         guard geteuid() == 0, st.st_mode & (S_IWGRP | S_IWOTH) != 0 else { return }
         let mode = String(st.st_mode & 0o7777, radix: 8)
-        throw .refused(path: display, reason: "\(what) is writable by group or others (mode \(mode)); as root this tool refuses to write there (chmod go-w)")
+        throw .refused(
+            path: display, reason: "\(what) is writable by group or others (mode \(mode)); as root this tool refuses to write there (chmod go-w)")
     }
 
     static func status(of path: String, display: String) throws(ApplyError) -> stat {

@@ -22,15 +22,16 @@ public struct FixOptions: Sendable {
     /// Told of the steps that take long on large tables (nil: nobody).
     public var progress: (@Sendable (ProgressEvent) -> Void)?
 
-    public init(servername: String = "hostname", postfixVersion: PostfixVersion? = nil,
-                includeFingerprint: Bool = false, globalServernameForPerSite: Bool = false) {
+    public init(
+        servername: String = "hostname", postfixVersion: PostfixVersion? = nil,
+        includeFingerprint: Bool = false, globalServernameForPerSite: Bool = false
+    ) {
         self.servername = servername
         self.postfixVersion = postfixVersion
         self.includeFingerprint = includeFingerprint
         self.globalServernameForPerSite = globalServernameForPerSite
     }
 }
-
 
 /// A step of a long inspection; the command line decides what to show.
 public enum ProgressEvent: Sendable {

@@ -7,8 +7,9 @@ extension InspectionState {
     /// master.cf: smtp/lmtp services with their own level, servername or maps.
     mutating func inspectServices(role: String) {
         let mainMaps = configuration.value("\(role)_tls_policy_maps")
-        let mainClient = PolicyClient(role: role, label: "main.cf", hasServername: roleHasServername[role] ?? false,
-                                      maps: mainMaps, mapsLocation: mainCfLocation("\(role)_tls_policy_maps"))
+        let mainClient = PolicyClient(
+            role: role, label: "main.cf", hasServername: roleHasServername[role] ?? false,
+            maps: mainMaps, mapsLocation: mainCfLocation("\(role)_tls_policy_maps"))
         guard let masterCf else {
             clients.append(mainClient)
             return
@@ -32,8 +33,10 @@ extension InspectionState {
             let ownLevel = service.override("\(role)_tls_security_level") != nil || service.override("\(role)_enforce_tls") != nil
             let levelValue = value("\(role)_tls_security_level")
             if ownLevel, !levelValue.isEmpty, TLSSecurityLevel(token: levelValue) == nil {
-                findings.append(Finding(.error, .invalidParameter, at: location, subject: service.id,
-                                        "invalid TLS security level \"\(levelValue.printable)\"; the service stops with a fatal error"))
+                findings.append(
+                    Finding(
+                        .error, .invalidParameter, at: location, subject: service.id,
+                        "invalid TLS security level \"\(levelValue.printable)\"; the service stops with a fatal error"))
                 continue
             }
             // A service that sets its own level, or empties the servername
@@ -44,11 +47,15 @@ extension InspectionState {
             }
             let mapsParameter = "\(role)_tls_policy_maps"
             if service.override(mapsParameter) != nil {
-                clients.append(PolicyClient(role: role, label: "master.cf service \(service.id)", hasServername: hasServername,
-                                            maps: value(mapsParameter), mapsLocation: location))
+                clients.append(
+                    PolicyClient(
+                        role: role, label: "master.cf service \(service.id)", hasServername: hasServername,
+                        maps: value(mapsParameter), mapsLocation: location))
             } else {
-                clients.append(PolicyClient(role: role, label: "master.cf service \(service.id)", hasServername: hasServername,
-                                            maps: mainMaps, mapsLocation: mainClient.mapsLocation))
+                clients.append(
+                    PolicyClient(
+                        role: role, label: "master.cf service \(service.id)", hasServername: hasServername,
+                        maps: mainMaps, mapsLocation: mainClient.mapsLocation))
             }
         }
     }
@@ -62,14 +69,18 @@ extension InspectionState {
     ) -> Bool {
         let parameter = "\(role)_tls_servername"
         if emptied {
-            findings.append(Finding(.manual, .missingServername, at: location, subject: service.id, level: level,
-                                    "\(level.rawValue) with an empty -o \(parameter)",
-                                    fix: "set -o \(parameter)=\(options.servername) on this service by hand"))
+            findings.append(
+                Finding(
+                    .manual, .missingServername, at: location, subject: service.id, level: level,
+                    "\(level.rawValue) with an empty -o \(parameter)",
+                    fix: "set -o \(parameter)=\(options.servername) on this service by hand"))
             return false
         }
-        findings.append(Finding(.fixable, .missingServername, at: location, subject: service.id, level: level,
-                                "service sets \(role) TLS level \(level.rawValue) without \(parameter) (Postfix sends no SNI)",
-                                fix: "add -o \(parameter)=\(options.servername) to the service"))
+        findings.append(
+            Finding(
+                .fixable, .missingServername, at: location, subject: service.id, level: level,
+                "service sets \(role) TLS level \(level.rawValue) without \(parameter) (Postfix sends no SNI)",
+                fix: "add -o \(parameter)=\(options.servername) to the service"))
         intents.append(.addServiceOverride(service, parameter: parameter))
         return true
     }

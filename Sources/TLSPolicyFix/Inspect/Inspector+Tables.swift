@@ -16,11 +16,15 @@ extension InspectionState {
                 options.progress?(.tableRead(display: configuration.displayPath(table.path), entries: table.sites.count))
                 loaded[reference] = table
             case .notEditable(let reason) where options.acknowledgedTables.contains(reference.description):
-                findings.append(Finding(.note, .unsupportedTable, at: lists.listedAt[reference]!, subject: reference.description,
-                                        "acknowledged (--acknowledge): \(reason)"))
+                findings.append(
+                    Finding(
+                        .note, .unsupportedTable, at: lists.listedAt[reference]!, subject: reference.description,
+                        "acknowledged (--acknowledge): \(reason)"))
             case .notEditable(let reason):
-                findings.append(Finding(.manual, .unsupportedTable, at: lists.listedAt[reference]!, subject: reference.description, reason,
-                                        fix: "add servername=\(options.servername) to its verify and secure entries by hand, then name it with --acknowledge"))
+                findings.append(
+                    Finding(
+                        .manual, .unsupportedTable, at: lists.listedAt[reference]!, subject: reference.description, reason,
+                        fix: "add servername=\(options.servername) to its verify and secure entries by hand, then name it with --acknowledge"))
             case .problem(let finding):
                 findings.append(finding)
             }
@@ -50,8 +54,10 @@ extension InspectionState {
             var list: [MapReference] = []
             for element in MapReference.splitList(client.maps) {
                 guard let reference = MapReference(element) else {
-                    findings.append(Finding(.error, .unsupportedTable, at: client.mapsLocation, subject: "\(client.role)_tls_policy_maps",
-                                            "\"\(element.printable)\" is not a type:name table"))
+                    findings.append(
+                        Finding(
+                            .error, .unsupportedTable, at: client.mapsLocation, subject: "\(client.role)_tls_policy_maps",
+                            "\"\(element.printable)\" is not a type:name table"))
                     continue
                 }
                 let key = MapReference(type: reference.type, name: reference.name, viaProxy: false)
@@ -111,16 +117,20 @@ extension InspectionState {
             guard isSelected(view, of: sites, shadowed: shadowed, duplicatesBreakTable: table.reference.type == "texthash") else { continue }
             let policy = verdicts.verdict(for: view.value)
             if !policy.problems.isEmpty {
-                findings.append(Finding(.error, .brokenEntry, at: sites.location(of: view), subject: sites.key(of: view), level: policy.level,
-                                        policy.problems.joined(separator: "; ") + "; smtp(8) defers mail for this destination",
-                                        fix: "correct the entry by hand"))
+                findings.append(
+                    Finding(
+                        .error, .brokenEntry, at: sites.location(of: view), subject: sites.key(of: view), level: policy.level,
+                        policy.problems.joined(separator: "; ") + "; smtp(8) defers mail for this destination",
+                        fix: "correct the entry by hand"))
                 continue
             }
             guard let level = policy.level, needsSNI, !policy.hasServername else { continue }
             if level == .fingerprint && !options.includeFingerprint {
-                findings.append(Finding(.note, .fingerprintAtRisk, at: sites.location(of: view), subject: sites.key(of: view), level: level,
-                                        "fingerprint without servername: a server that picks its certificate by SNI may present one that does not match the pin",
-                                        fix: "append servername=\(options.servername) (--include-fingerprint)"))
+                findings.append(
+                    Finding(
+                        .note, .fingerprintAtRisk, at: sites.location(of: view), subject: sites.key(of: view), level: level,
+                        "fingerprint without servername: a server that picks its certificate by SNI may present one that does not match the pin",
+                        fix: "append servername=\(options.servername) (--include-fingerprint)"))
                 continue
             }
             guard level.verifiesPeerName || level == .fingerprint else { continue }
@@ -140,16 +150,20 @@ extension InspectionState {
         var reason: IndexRebuild.Reason? = sourceChanged ? .sourceChanged : nil
         let check = reason == nil ? try configuration.files.indexState(of: indexed) : IndexCheck()
         for warning in check.warnings {
-            findings.append(Finding(.note, .postmapWarning, at: SourceLocation(path: indexed.displayIndexPath), subject: table.reference.description,
-                                    "postmap: \(warning)"))
+            findings.append(
+                Finding(
+                    .note, .postmapWarning, at: SourceLocation(path: indexed.displayIndexPath), subject: table.reference.description,
+                    "postmap: \(warning)"))
         }
         if let state = check.reason {
             reason = state
-            findings.append(Finding(
-                .fixable, state == .missing ? .missingIndex : .staleIndex,
-                at: SourceLocation(path: indexed.displayIndexPath), subject: table.reference.description,
-                state == .missing ? "the index is missing; Postfix cannot read this table" : "the index differs from its source; Postfix uses the index",
-                fix: "rebuild the index from the source"))
+            findings.append(
+                Finding(
+                    .fixable, state == .missing ? .missingIndex : .staleIndex,
+                    at: SourceLocation(path: indexed.displayIndexPath), subject: table.reference.description,
+                    state == .missing
+                        ? "the index is missing; Postfix cannot read this table" : "the index differs from its source; Postfix uses the index",
+                    fix: "rebuild the index from the source"))
         }
         if let reason { intents.append(.rebuildIndex(table, reason: reason)) }
     }
@@ -162,19 +176,25 @@ extension InspectionState {
     mutating func isSelected(_ view: PolicySites.View, of sites: PolicySites, shadowed: Set<[UInt8]>, duplicatesBreakTable: Bool) -> Bool {
         guard let winner = sites.usedSite(forKeyOf: view) else { return true }
         if winner != view.index && duplicatesBreakTable {
-            findings.append(Finding(.error, .duplicateKey, at: sites.location(of: view), subject: sites.key(of: view),
-                                    "duplicate entry (\(sites.location(at: winner)) has the same key): smtp(8) opens this texthash table as unavailable and defers every delivery through it",
-                                    fix: "remove one of the two lines"))
+            findings.append(
+                Finding(
+                    .error, .duplicateKey, at: sites.location(of: view), subject: sites.key(of: view),
+                    "duplicate entry (\(sites.location(at: winner)) has the same key): smtp(8) opens this texthash table as unavailable and defers every delivery through it",
+                    fix: "remove one of the two lines"))
             return false
         }
         if winner != view.index {
-            findings.append(Finding(.note, .duplicateKey, at: sites.location(of: view), subject: sites.key(of: view),
-                                    "never used: \(sites.location(at: winner)) has the same key and wins"))
+            findings.append(
+                Finding(
+                    .note, .duplicateKey, at: sites.location(of: view), subject: sites.key(of: view),
+                    "never used: \(sites.location(at: winner)) has the same key and wins"))
             return false
         }
         if !shadowed.isEmpty, let key = sites.lookupKey(of: view), shadowed.contains(key) {
-            findings.append(Finding(.note, .duplicateKey, at: sites.location(of: view), subject: sites.key(of: view),
-                                    "never used: an earlier table in the same map list has the same key"))
+            findings.append(
+                Finding(
+                    .note, .duplicateKey, at: sites.location(of: view), subject: sites.key(of: view),
+                    "never used: an earlier table in the same map list has the same key"))
             return false
         }
         return true
@@ -193,17 +213,21 @@ struct MissingServernameFindings {
 
     init(table: LoadedTable, options: FixOptions) {
         self.table = table
-        messages = Dictionary(uniqueKeysWithValues: TLSSecurityLevel.allCases.map {
-            ($0, "\($0.rawValue) without servername (Postfix sends no SNI)")
-        })
+        messages = Dictionary(
+            uniqueKeysWithValues: TLSSecurityLevel.allCases.map {
+                ($0, "\($0.rawValue) without servername (Postfix sends no SNI)")
+            })
         fix = "append servername=\(options.servername)"
     }
 
     mutating func add(_ view: PolicySites.View, level: TLSSecurityLevel, to state: inout InspectionState) {
         let sites = table.sites
         if let key = sites.keyInSource(of: view) {
-            let number = compactTable ?? state.entryFixes.addTable(EntryFixFindings.Table(
-                display: sites.sourceDisplay!, text: table.text, messages: messages, fix: fix))
+            let number =
+                compactTable
+                ?? state.entryFixes.addTable(
+                    EntryFixFindings.Table(
+                        display: sites.sourceDisplay!, text: table.text, messages: messages, fix: fix))
             compactTable = number
             if state.entryFixes.add(
                 table: number, keyRange: key.range, line: key.line, lineStart: key.lineStart, level: level, position: state.findings.count)
@@ -211,7 +235,9 @@ struct MissingServernameFindings {
                 return
             }
         }
-        state.findings.append(Finding(.fixable, .missingServername, at: sites.location(of: view), subject: sites.key(of: view), level: level,
-                                      messages[level]!, fix: fix))
+        state.findings.append(
+            Finding(
+                .fixable, .missingServername, at: sites.location(of: view), subject: sites.key(of: view), level: level,
+                messages[level]!, fix: fix))
     }
 }

@@ -98,15 +98,19 @@ struct InspectionState {
             for suffix in ["_tls_security_level", "_tls_servername", "_tls_policy_maps", "_tls_per_site", "_enforce_tls", "_tls_enforce_peername"] {
                 let name = role + suffix
                 if let error = configuration.parameters.expansion(ofParameter: name)?.error {
-                    findings.append(Finding(.error, .invalidParameter, at: mainCfLocation(name), subject: name,
-                                            "\(error); Postfix stops with \"macro processing error\""))
+                    findings.append(
+                        Finding(
+                            .error, .invalidParameter, at: mainCfLocation(name), subject: name,
+                            "\(error); Postfix stops with \"macro processing error\""))
                 }
             }
             let level = configuration.value("\(role)_tls_security_level")
             if !level.isEmpty && TLSSecurityLevel(token: level) == nil {
-                findings.append(Finding(.error, .invalidParameter, at: mainCfLocation("\(role)_tls_security_level"),
-                                        subject: "\(role)_tls_security_level",
-                                        "invalid TLS security level \"\(level.printable)\"; \(role)(8) stops with a fatal error"))
+                findings.append(
+                    Finding(
+                        .error, .invalidParameter, at: mainCfLocation("\(role)_tls_security_level"),
+                        subject: "\(role)_tls_security_level",
+                        "invalid TLS security level \"\(level.printable)\"; \(role)(8) stops with a fatal error"))
             }
         }
     }
@@ -116,8 +120,10 @@ struct InspectionState {
     mutating func checkInterruptedApply() {
         let journal = joinPath(configuration.directory, ApplyTransaction.journalName)
         guard configuration.files.exists(journal) else { return }
-        findings.append(Finding(.fixable, .interruptedApply, at: SourceLocation(path: configuration.displayPath(journal)),
-                                "an earlier apply was interrupted while it renamed its files into place",
-                                fix: "run apply: it completes the interrupted one first"))
+        findings.append(
+            Finding(
+                .fixable, .interruptedApply, at: SourceLocation(path: configuration.displayPath(journal)),
+                "an earlier apply was interrupted while it renamed its files into place",
+                fix: "run apply: it completes the interrupted one first"))
     }
 }

@@ -30,12 +30,14 @@ enum MtaStsResolver {
         let zone = settings.value("zones", address.mapName, "require_sni") ?? settings.value("default_zone", "require_sni")
         let display = configuration.displayPath(path)
         if let zone, ["false", "no", "off"].contains(zone.lowercased()) {
-            return Finding(.manual, .unsupportedTable, at: location, subject: reference.description,
-                           "served by postfix-mta-sts-resolver, whose zone \(address.mapName) has require_sni: false in \(display): its verify and secure policies send no SNI",
-                           fix: "set require_sni: true for that zone in \(display) and restart mta-sts-daemon")
+            return Finding(
+                .manual, .unsupportedTable, at: location, subject: reference.description,
+                "served by postfix-mta-sts-resolver, whose zone \(address.mapName) has require_sni: false in \(display): its verify and secure policies send no SNI",
+                fix: "set require_sni: true for that zone in \(display) and restart mta-sts-daemon")
         }
-        return Finding(.note, .unsupportedTable, at: location, subject: reference.description,
-                       "served by postfix-mta-sts-resolver (\(display)), whose policies carry servername=hostname (require_sni is on)")
+        return Finding(
+            .note, .unsupportedTable, at: location, subject: reference.description,
+            "served by postfix-mta-sts-resolver (\(display)), whose policies carry servername=hostname (require_sni is on)")
     }
 }
 
@@ -57,8 +59,9 @@ struct SocketmapAddress {
         if address.hasPrefix("unix:") {
             endpoint = .unix(String(address.dropFirst(5)))
         } else if address.hasPrefix("inet:"), let portColon = address.lastIndex(of: ":"), portColon > address.index(address.startIndex, offsetBy: 4) {
-            endpoint = .inet(host: String(address[address.index(address.startIndex, offsetBy: 5)..<portColon]),
-                             port: String(address[address.index(after: portColon)...]))
+            endpoint = .inet(
+                host: String(address[address.index(address.startIndex, offsetBy: 5)..<portColon]),
+                port: String(address[address.index(after: portColon)...]))
         } else {
             return nil
         }

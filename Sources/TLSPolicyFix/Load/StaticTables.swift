@@ -35,8 +35,9 @@ enum StaticTables {
                     key: reference.description, lookupKey: nil, value: value,
                     location: SourceLocation(path: configuration.displayPath(file.path), line: file.text.lineNumber(of: logical)),
                     addAttribute: edit)
-                return .loaded(LoadedTable(
-                    reference: reference, path: file.path, text: file.text, sites: PolicySites([site]), delivery: .readAtStart))
+                return .loaded(
+                    LoadedTable(
+                        reference: reference, path: file.path, text: file.text, sites: PolicySites([site]), delivery: .readAtStart))
             }
         }
         return .notEditable("static: table built by parameter expansion; it is not written literally in main.cf or master.cf")
