@@ -27,11 +27,17 @@ public enum PostfixInstallation {
     /// DIR status` exits 0), so that daemons read the new main.cf, master.cf
     /// and tables that are read only at start-up.
     public static func reloadIfRunning(configDirectory: String) throws(PostfixToolError) -> ReloadOutcome {
-        guard try PostfixProgram.run("postfix", ["-c", configDirectory, "status"]).status == 0 else { return .notRunning }
+        guard try isRunning(configDirectory: configDirectory) else { return .notRunning }
         let reload = try PostfixProgram.run("postfix", ["-c", configDirectory, "reload"])
         guard reload.status == 0 else {
             throw .failed(command: "postfix -c \(configDirectory) reload", status: reload.status, errors: reload.errorText)
         }
         return .reloaded
+    }
+
+    /// Whether the instance of DIR runs (`postfix -c DIR status` exits 0):
+    /// its queue can be asked only then (postqueue talks to its daemons).
+    public static func isRunning(configDirectory: String) throws(PostfixToolError) -> Bool {
+        try PostfixProgram.run("postfix", ["-c", configDirectory, "status"]).status == 0
     }
 }
