@@ -20,6 +20,17 @@ struct EvidenceTests {
 
         """
 
+    /// Real output of the e2e's sender3 (Postfix 3.7.11): both deferred by
+    /// smtp(8)'s certificate failure, fail.test through a transport to
+    /// [mx.gmail.test]:2528, whose entry already has servername.
+    static let capturedCertificateFailures = """
+        {"queue_name": "deferred", "queue_id": "848FAF7C444", "arrival_time": 1796478970, "message_size": 325, "forced_expire": false, \
+        "sender": "e2e@sender3.test", "recipients": [{"address": "user@fail.test", "delay_reason": "Server certificate not verified"}]}
+        {"queue_name": "deferred", "queue_id": "82F83F7C446", "arrival_time": 1796478970, "message_size": 327, "forced_expire": false, \
+        "sender": "e2e@sender3.test", "recipients": [{"address": "user@gmail.test", "delay_reason": "Server certificate not verified"}]}
+
+        """
+
     /// One deferred message in postqueue -j's format with smtp(8)'s certificate failure.
     static func certificateFailure(_ id: String, _ addresses: [String], reason: String = "Server certificate not verified") -> String {
         let recipients = addresses.map { "{\"address\": \"\($0)\", \"delay_reason\": \"\(reason)\"}" }.joined(separator: ", ")
@@ -57,6 +68,15 @@ struct EvidenceTests {
                          .init(address: "user@other.test", delayReason: "connect to 127.0.0.1[127.0.0.1]:2599: Connection refused")])])
         #expect(messages[0].recipients[0].domain == "other.test")
         #expect(throws: PostfixToolError.self) { try PostQueue.messages(json: Array("[not json\n".utf8)) }
+    }
+
+    @Test func capturedSender3Queue() throws {
+        let table = "gmail.test verify\n[mx.gmail.test]:2528 verify servername=hostname\n"
+        let mail = try Self.evidence(Self.policyMainCf + "transport_maps = inline:{ fail.test=smtp:[mx.gmail.test]:2528 }\n",
+                                     files: ["/etc/postfix/tls_policy": table], transports: ["fail.test": "smtp:[mx.gmail.test]:2528"],
+                                     queue: PostQueue.messages(json: Array(Self.capturedCertificateFailures.utf8)))
+        #expect(Self.summary(mail) == ["1: gmail.test [\"82F83F7C446\"]"])
+        #expect(mail.queuedIDs == ["82F83F7C446"])
     }
 
     @Test func certificateFailureReasons() {
