@@ -12,6 +12,7 @@ struct CheckCommand: ParsableCommand {
     @ParentCommand var root: PostfixTLSFix
     @OptionGroup var ownOptions: GlobalOptions
     var options: GlobalOptions { ownOptions.merged(with: root.options) }
+    @OptionGroup var evidence: EvidenceOptions
 
     func run() throws {
         try Command.forEachInstance(options, command: "check", run)
@@ -22,16 +23,20 @@ struct CheckCommand: ParsableCommand {
         let output = Output(options)
         let fixOptions = options.fixOptions()
         let preview = try Command.preview(options, fixOptions, command: "check", output: output)
+        let mail = Command.deferredMail(
+            preview.configuration, findings: preview.inspection.findings, fixOptions: fixOptions,
+            mailLog: evidence.mailLog, output: output)
         if options.json {
-            output.json(
-                JSONReport(
-                    command: "check", location: options.location, postfixVersion: fixOptions.postfixVersion,
-                    preview: preview, includeDiffs: false
-                ).encoded())
+            var report = JSONReport(
+                command: "check", location: options.location, postfixVersion: fixOptions.postfixVersion,
+                preview: preview, includeDiffs: false)
+            report.deferredMail = mail.map { DeferredMailRecord($0, retryCommand: Command.retryCommand($0, directory: options.location.directory)) }
+            output.json(report.encoded())
             return preview.exitStatus
         }
         let findings = preview.inspection.findings
         output.findings(findings, split: false)
+        output.deferredMail(mail, next: Command.retryHint(mail, options))
         output.line(Self.summary(findings, preview: preview, options: options))
         return preview.exitStatus
     }

@@ -13,6 +13,7 @@ struct DiffCommand: ParsableCommand {
     @ParentCommand var root: PostfixTLSFix
     @OptionGroup var ownOptions: GlobalOptions
     var options: GlobalOptions { ownOptions.merged(with: root.options) }
+    @OptionGroup var evidence: EvidenceOptions
 
     func run() throws {
         try Command.forEachInstance(options, command: "diff", run)
@@ -23,12 +24,15 @@ struct DiffCommand: ParsableCommand {
         let output = Output(options)
         let fixOptions = options.fixOptions()
         let preview = try Command.preview(options, fixOptions, command: "diff", output: output)
+        let mail = Command.deferredMail(
+            preview.configuration, findings: preview.inspection.findings, fixOptions: fixOptions,
+            mailLog: evidence.mailLog, output: output)
         if options.json {
-            output.json(
-                JSONReport(
-                    command: "diff", location: options.location, postfixVersion: fixOptions.postfixVersion,
-                    preview: preview, includeDiffs: true
-                ).encoded())
+            var report = JSONReport(
+                command: "diff", location: options.location, postfixVersion: fixOptions.postfixVersion,
+                preview: preview, includeDiffs: true)
+            report.deferredMail = mail.map { DeferredMailRecord($0, retryCommand: Command.retryCommand($0, directory: options.location.directory)) }
+            output.json(report.encoded())
             return preview.diffExitStatus
         }
         output.findings(preview.inspection.findings { $0 >= .manual }, split: true)
@@ -38,6 +42,7 @@ struct DiffCommand: ParsableCommand {
                 "then: \(Command.reloadCommand(options)) (Postfix reads main.cf, master.cf and tables without an index only when it starts or reloads)"
             )
         }
+        output.deferredMail(mail, next: Command.retryHint(mail, options))
         return preview.diffExitStatus
     }
 }

@@ -16,7 +16,9 @@ struct ProbeCommand: ParsableCommand {
             with -s hostname (what servername=hostname sends), at the verify level, \
             trusting what main.cf's smtp_tls_CAfile and smtp_tls_CApath trust. \
             Exit status: 0 verifies without SNI, 1 needs SNI (verifies only with it), \
-            2 fails either way or no TLS session could be made.
+            2 fails either way or no TLS session could be made. With --all, every verify and \
+            secure destination of the configuration, a few at a time (--parallel), exiting \
+            with the worst status.
             """)
 
     enum Level: String, ExpressibleByArgument, CaseIterable {
@@ -37,7 +39,13 @@ struct ProbeCommand: ParsableCommand {
         help: ArgumentHelp(
             "As in a policy table or for smtp(8): a domain (MX lookup), [host], [host]:port or host:port.",
             valueName: "destination"))
-    var destination: String
+    var destination: String?
+
+    @Flag(help: "Probe every verify and secure destination of the configuration (policy entries, relayhost) and summarise by verdict.")
+    var all = false
+
+    @Option(help: ArgumentHelp("With --all: how many destinations to probe at once.", valueName: "N"))
+    var parallel: Int = 4
 
     @Option(help: ArgumentHelp("The TLS level to verify at.", valueName: "verify|secure"))
     var level: Level = .verify
@@ -54,6 +62,13 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Connection and SMTP command timeout in seconds.", valueName: "SECONDS"))
     var timeout: Int = 30
 
+    func validate() throws {
+        if all == (destination != nil) {
+            throw ValidationError(all ? "give a destination or --all, not both" : "give a destination to probe, or --all")
+        }
+        if parallel < 1 { throw ValidationError("--parallel: at least 1") }
+    }
+
     func run() throws {
         let options = self.options
         let output = Output(options)
@@ -68,6 +83,7 @@ struct ProbeCommand: ParsableCommand {
             output.error("posttls-finger not found (it comes with Postfix); give its path with --posttls-finger")
             throw ExitCode(2)
         }
+        guard let destination else { throw ExitCode(runAll(configuration, executable: executable, options: options, output: output)) }
         let run = PostTLSFingerRun(
             configuration: configuration, executable: executable, destination: destination, level: level.rawValue,
             caFile: caFile, caPath: caPath, timeout: timeout)

@@ -37,6 +37,9 @@ public struct JSONReport: Encodable, Sendable {
     public var rebuiltIndexes: [RebuiltIndex]
     /// Why the command stopped, when it did (exit status 2); nil otherwise.
     public var error: String?
+    /// The deferred mail waiting for the fixes; encoded only when the tool
+    /// read a queue or a mail log (DeferredMailReport.swift).
+    public var deferredMail: DeferredMailRecord?
 
     public struct FindingRecord: Encodable, Sendable {
         /// As in the text output: relative to configDirectory when inside it.
@@ -202,11 +205,12 @@ public struct JSONReport: Encodable, Sendable {
         try container.encode(changedFiles, forKey: .changedFiles)
         try container.encode(rebuiltIndexes, forKey: .rebuiltIndexes)
         try container.encode(error, forKey: .error)
+        try container.encodeIfPresent(deferredMail, forKey: .deferredMail)
     }
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion, command, configDirectory, root, postfixVersion, exitStatus, changed, reloadNeeded
-        case findings, changedFiles, rebuiltIndexes, error
+        case findings, changedFiles, rebuiltIndexes, error, deferredMail
     }
 
     /// The report as pretty-printed JSON with sorted keys and a final newline.
