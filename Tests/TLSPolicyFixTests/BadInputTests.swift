@@ -66,7 +66,7 @@ struct BadInputTests {
             message: "postfix-tls-fix: error: policy, line 1: bad.example: invalid attribute name: \"sni\""),
         BadInput(
             place: "policy", name: "empty-servername",
-            message: "postfix-tls-fix: error: policy, line 1: bad.example: attribute \"servername\" has empty value"),
+            message: "postfix-tls-fix: error: policy, line 1: bad.example: \"servername=\" specifies an invalid hostname"),
         BadInput(
             place: "policy", name: "attribute-without-value",
             message: "postfix-tls-fix: error: policy, line 1: bad.example: malformed attribute/value pair \"match\""),
