@@ -30,8 +30,8 @@ extension InspectionState {
             } else {
                 hasServername = roleHasServername[role] ?? false
             }
-            let ownLevel = service.override("\(role)_tls_security_level") != nil || service.override("\(role)_enforce_tls") != nil
             let levelValue = value("\(role)_tls_security_level")
+            let ownLevel = service.override("\(role)_tls_security_level") != nil || service.override("\(role)_enforce_tls") != nil
             if ownLevel, !levelValue.isEmpty, TLSSecurityLevel(token: levelValue) == nil {
                 findings.append(
                     Finding(

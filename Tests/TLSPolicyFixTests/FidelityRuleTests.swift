@@ -1,0 +1,69 @@
+// FidelityRuleTests.swift: the rule where it used to disagree with Postfix
+// (postfix-semantics.md section 8): per-level attribute checks as
+// smtp_tls_policy.c makes them, a service that empties main.cf's
+// servername, keywords in the wrong case. In-memory where the rule alone
+// decides; judged by the real postconf where Postfix's reading of the files
+// is the question.
+
+import PostconfModel
+import PostfixTestSupport
+@testable import TLSPolicyFix
+import Testing
+
+struct FidelityRuleTests {
+    /// smtp(8) only logs "ignoring attribute ... with TLS disabled" for a
+    /// `none` entry's later tokens and sends: not an error, and it must not
+    /// block the fixes of the other entries.
+    @Test func noneIgnoresItsAttributes() throws {
+        let preview = try RuleTests.preview(
+            "smtp_tls_policy_maps = texthash:/etc/postfix/policy\n",
+            files: ["/etc/postfix/policy": "broken.example none # ticket 1234\ngood.example verify\n"])
+        #expect(preview.inspection.findings.map(\.line) == ["policy, line 2: good.example: verify \(RuleTests.missing)"])
+        #expect(preview.exitStatus == 1)
+        #expect(RuleTests.written(preview, "/etc/postfix/policy") == "broken.example none # ticket 1234\ngood.example verify servername=hostname\n")
+    }
+
+    /// connection_reuse takes yes or no (any case); smtp(8) defers mail for
+    /// anything else ("has bad value").
+    @Test func anInvalidAttributeValueIsABrokenEntry() throws {
+        let preview = try RuleTests.preview(
+            "smtp_tls_policy_maps = texthash:/etc/postfix/policy\n",
+            files: ["/etc/postfix/policy": "reuse.example verify connection_reuse=true\nok.example may connection_reuse=YES\n"])
+        #expect(preview.inspection.findings.map(\.line) == [
+            "policy, line 1: error: reuse.example: attribute \"connection_reuse\" has bad value: \"true\"; smtp(8) defers mail for this destination; fix: correct the entry by hand"
+        ])
+        #expect(preview.exitStatus == 2)
+    }
+
+    static let gmailOut = "gmail-out unix - - n - - smtp -o smtp_tls_servername=\n"
+
+    /// A service's empty override cancels main.cf's servername for that
+    /// service, which still verifies at main.cf's level.
+    @Test func aServiceThatEmptiesTheServernameIsReported() throws {
+        let preview = try RuleTests.preview("smtp_tls_security_level = verify\nsmtp_tls_servername = hostname\n", masterCf: Self.gmailOut)
+        #expect(preview.inspection.findings.map(\.line) == [
+            "master.cf, line 1: gmail-out/unix: verify with an empty -o smtp_tls_servername; fix: set -o smtp_tls_servername=hostname on this service by hand"
+        ])
+        #expect(preview.exitStatus == 1)
+        #expect(preview.plan.isEmpty)
+    }
+
+    /// The same, on disk: the real postconf says the service's value is
+    /// empty while main.cf's is hostname, and check reports it.
+    @Test func postconfAgreesTheServiceSendsNoSNI() throws {
+        let directory = try TestDirectory()
+        let config = try directory.makeConfigDirectory(
+            mainCf: "compatibility_level = 3.6\nsmtp_tls_security_level = verify\nsmtp_tls_servername = hostname\n")
+        try directory.write("postfix-config/master.cf", Self.gmailOut)
+        let overrides = try ExternalTool.postconf(["-P"], configDirectory: config).outputText
+        #expect(overrides == "gmail-out/unix/smtp_tls_servername =\n")
+        let effective = try ExternalTool.postconf(["-o", "smtp_tls_servername=", "-xh", "smtp_tls_servername", "smtp_tls_security_level"],
+                                                 configDirectory: config)
+        #expect(effective.outputText == "\nverify\n")
+
+        let check = try FixerBinary.run(["-c", config, "--postfix-version", "3.7.11", "check"])
+        #expect(check.status == 1)
+        #expect(check.outputText.hasPrefix(
+            "master.cf, line 1: gmail-out/unix: verify with an empty -o smtp_tls_servername; fix: set -o smtp_tls_servername=hostname on this service by hand\n"))
+    }
+}
