@@ -159,6 +159,15 @@ public struct MasterCf: Sendable {
         return ByteEdit(insert: [0x20] + option, at: service.optionsEnd)
     }
 
+    /// The edit that replaces an override's value (as written) with `value`,
+    /// in either form ("-o name=value", "-o { name = value }"). The value is
+    /// the override's last occurrence of its bytes: only blanks and '}'
+    /// follow it. Nil for an empty value.
+    public func edit(replacingValueOf override: MasterCfOverride, with value: [UInt8]) -> ByteEdit? {
+        guard !override.value.isEmpty else { return nil }
+        return text.bytes.lastRange(of: override.value, in: override.optionStart..<override.end).map { ByteEdit(range: $0, replacement: value) }
+    }
+
     /// The physical line an offset is on, when it is the first text on that
     /// line (nil otherwise).
     private func ownLine(of offset: Int) -> Int? {

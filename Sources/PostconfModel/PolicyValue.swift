@@ -212,6 +212,17 @@ public struct PolicyValue: Sendable, Equatable {
     }
 }
 
+/// The servername keyword a value means to be but is not, because it is
+/// written in another case ("HOSTNAME", "NextHop"): tls_client.c compares the
+/// keywords with strcmp and sends any other value literally as the SNI name.
+/// Nil for the keywords themselves and for every other value.
+public func miscasedServernameKeyword<Bytes: Collection>(_ value: Bytes) -> String? where Bytes.Element == UInt8 {
+    for keyword in ["hostname", "nexthop"] where value.equalsIgnoringASCIICase(keyword) && !value.elementsEqual(keyword.utf8) {
+        return keyword
+    }
+    return nil
+}
+
 /// Postfix's valid_hostname(): at most 255 bytes of dot-separated labels of
 /// letters, digits, '-' and '_', each at most 63 bytes, not starting or ending
 /// with '-', and not all numeric.

@@ -67,3 +67,78 @@ struct FidelityRuleTests {
             "master.cf, line 1: gmail-out/unix: verify with an empty -o smtp_tls_servername; fix: set -o smtp_tls_servername=hostname on this service by hand\n"))
     }
 }
+
+/// tls_client.c compares the servername keywords with strcmp: `HOSTNAME` is
+/// not the keyword, it is sent literally as the SNI name (postfix-semantics
+/// section 1.1, [live]). The tool reports it and writes the keyword in
+/// lower case where it can.
+struct KeywordCaseTests {
+    @Test func aMainCfKeywordInTheWrongCaseIsLowercased() throws {
+        let preview = try RuleTests.preview("smtp_tls_security_level = verify\nsmtp_tls_servername = Hostname  \n")
+        #expect(preview.inspection.findings.map(\.line) == [
+            "main.cf, line 2: smtp_tls_servername: \"Hostname\" is sent literally as the SNI name: Postfix knows only the lower-case keyword hostname;"
+                + " fix: set smtp_tls_servername = hostname in main.cf"
+        ])
+        #expect(RuleTests.written(preview, "/etc/postfix/main.cf") == "smtp_tls_security_level = verify\nsmtp_tls_servername = hostname  \n")
+        #expect(preview.plan.reloadNeeded)
+    }
+
+    @Test func aServiceKeywordInTheWrongCaseIsLowercased() throws {
+        let preview = try RuleTests.preview(
+            "\n", masterCf: "relay unix - - n - - smtp -o smtp_tls_security_level=verify -o { smtp_tls_servername = NEXTHOP }\n")
+        #expect(preview.inspection.findings.map(\.line) == [
+            "master.cf, line 1: relay/unix: \"NEXTHOP\" is sent literally as the SNI name: Postfix knows only the lower-case keyword nexthop;"
+                + " fix: set -o smtp_tls_servername=nexthop on this service"
+        ])
+        #expect(RuleTests.written(preview, "/etc/postfix/master.cf")
+            == "relay unix - - n - - smtp -o smtp_tls_security_level=verify -o { smtp_tls_servername = nexthop }\n")
+    }
+
+    /// On disk, judged by the real postconf: before, it reads the values
+    /// as written (what smtp(8) gets); after apply, the keywords.
+    @Test func postconfReadsTheLowercasedKeywords() throws {
+        let directory = try TestDirectory()
+        let config = try directory.makeConfigDirectory(
+            mainCf: "compatibility_level = 3.6\nsmtp_tls_security_level = verify\nsmtp_tls_servername = HOSTNAME\n")
+        try directory.write("postfix-config/master.cf", "relay unix - - n - - smtp\n  -o smtp_tls_servername=NextHop\n")
+        #expect(try ExternalTool.postconf(["-xh", "smtp_tls_servername"], configDirectory: config).outputText == "HOSTNAME\n")
+        let apply = try FixerBinary.run(["-c", config, "--postfix-version", "3.7.11", "apply"])
+        #expect(apply.status == 0, "\(apply.errors)")
+        #expect(try ExternalTool.postconf(["-xh", "smtp_tls_servername"], configDirectory: config).outputText == "hostname\n")
+        #expect(try ExternalTool.postconf(["-P"], configDirectory: config).outputText == "relay/unix/smtp_tls_servername = nexthop\n")
+        #expect(try FixerBinary.run(["-c", config, "--postfix-version", "3.7.11", "check"]).status == 0)
+    }
+
+    @Test func aMainCfKeywordThroughAParameterIsForAPerson() throws {
+        let preview = try RuleTests.preview("sni = HOSTNAME\nsmtp_tls_servername = $sni\n")
+        #expect(preview.inspection.findings.map(\.line) == [
+            "main.cf, line 2: smtp_tls_servername: \"HOSTNAME\" is sent literally as the SNI name: Postfix knows only the lower-case keyword hostname;"
+                + " fix: set smtp_tls_servername = hostname by hand"
+        ])
+        #expect(preview.plan.isEmpty)
+    }
+
+    @Test func aTableKeywordInTheWrongCaseIsReported() throws {
+        let preview = try RuleTests.preview(
+            "smtp_tls_policy_maps = texthash:/etc/postfix/policy\n",
+            files: ["/etc/postfix/policy": "a.example verify ServerName=HOSTNAME\nb.example verify servername=hostname\n"])
+        #expect(preview.inspection.findings.map(\.line).first?.hasPrefix(
+            "policy, line 1: a.example: \"HOSTNAME\" is sent literally as the SNI name: Postfix knows only the lower-case keyword hostname") == true)
+        #expect(preview.exitStatus == 1)
+    }
+
+    /// A fingerprint entry that main.cf's new servername reaches: it gets SNI
+    /// without an edit of its own, and a server may then present another
+    /// certificate than the pinned one.
+    @Test func aGlobalFixThatReachesFingerprintEntriesSaysSo() throws {
+        let preview = try RuleTests.preview(
+            "smtp_tls_security_level = verify\nsmtp_tls_policy_maps = texthash:/etc/postfix/policy\n",
+            files: ["/etc/postfix/policy": "pin.example fingerprint match=AA:BB\nnamed.example fingerprint match=AA:BB servername=hostname\n"])
+        #expect(preview.inspection.findings.map(\.line) == [
+            "main.cf, line 1: smtp_tls_security_level: smtp TLS level verify without smtp_tls_servername (Postfix sends no SNI);"
+                + " fix: set smtp_tls_servername = hostname in main.cf",
+            "policy, line 1: note: pin.example: fingerprint: the new main.cf smtp_tls_servername gives this entry SNI too;"
+                + " a server that picks its certificate by SNI may then present another one than the pinned",
+        ])
+    }
+}

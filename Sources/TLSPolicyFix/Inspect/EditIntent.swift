@@ -9,6 +9,11 @@ enum EditIntent: Sendable {
     case setMainCfParameter(String)
     /// Add "-o parameter=servername" to a master.cf service.
     case addServiceOverride(MasterCfService, parameter: String)
+    /// Write main.cf's `parameter` (a servername keyword in the wrong case)
+    /// as `keyword`.
+    case lowercaseMainCfKeyword(String, keyword: String)
+    /// Write a service's "-o parameter=..." (a keyword in the wrong case) as `keyword`.
+    case lowercaseServiceKeyword(MasterCfService, parameter: String, keyword: String)
     /// Append servername to these sites of a table.
     case appendServername(LoadedTable, sites: EntrySet)
     /// Rebuild a table's index.

@@ -29,6 +29,7 @@ public struct Finding: Sendable, Equatable {
     /// Stable names for what kind of finding this is (used in tests and output).
     public enum Rule: String, Sendable {
         case missingServername = "missing-servername"
+        case miscasedKeyword = "miscased-keyword"
         case brokenEntry = "broken-entry"
         case unsupportedTable = "unsupported-table"
         case missingSource = "missing-source"

@@ -32,6 +32,7 @@ extension InspectionState {
                 fix: "set \(parameter) = \(options.servername) in main.cf"))
         intents.append(.setMainCfParameter(parameter))
         roleHasServername[role] = true
+        roleServernameFromFix[role] = true
     }
 
     /// <role>_tls_per_site: consulted only while the policy maps are empty;

@@ -7,9 +7,9 @@ extension InspectionState {
     /// master.cf: smtp/lmtp services with their own level, servername or maps.
     mutating func inspectServices(role: String) {
         let mainMaps = configuration.value("\(role)_tls_policy_maps")
-        let mainClient = PolicyClient(
-            role: role, label: "main.cf", hasServername: roleHasServername[role] ?? false,
-            maps: mainMaps, mapsLocation: mainCfLocation("\(role)_tls_policy_maps"))
+        let fromFix = roleServernameFromFix[role] ?? false
+        let mainClient = PolicyClient(role: role, label: "main.cf", hasServername: roleHasServername[role] ?? false, servernameFromFix: fromFix,
+                                      maps: mainMaps, mapsLocation: mainCfLocation("\(role)_tls_policy_maps"))
         guard let masterCf else {
             clients.append(mainClient)
             return
@@ -25,10 +25,14 @@ extension InspectionState {
             let location = SourceLocation(path: configuration.displayPath(masterCf.path), line: service.lineNumber)
             let servernameParameter = "\(role)_tls_servername"
             var hasServername: Bool
+            var servernameFromFix = false
             if let own = service.override(servernameParameter) {
-                hasServername = !expander.expand(own.value).isEmpty
+                let expanded = expander.expand(own.value)
+                hasServername = !expanded.isEmpty
+                inspectServiceKeywordCase(service, role: role, expanded: expanded, at: location)
             } else {
                 hasServername = roleHasServername[role] ?? false
+                servernameFromFix = fromFix
             }
             let levelValue = value("\(role)_tls_security_level")
             let ownLevel = service.override("\(role)_tls_security_level") != nil || service.override("\(role)_enforce_tls") != nil
@@ -47,15 +51,11 @@ extension InspectionState {
             }
             let mapsParameter = "\(role)_tls_policy_maps"
             if service.override(mapsParameter) != nil {
-                clients.append(
-                    PolicyClient(
-                        role: role, label: "master.cf service \(service.id)", hasServername: hasServername,
-                        maps: value(mapsParameter), mapsLocation: location))
+                clients.append(PolicyClient(role: role, label: "master.cf service \(service.id)", hasServername: hasServername,
+                                            servernameFromFix: servernameFromFix, maps: value(mapsParameter), mapsLocation: location))
             } else {
-                clients.append(
-                    PolicyClient(
-                        role: role, label: "master.cf service \(service.id)", hasServername: hasServername,
-                        maps: mainMaps, mapsLocation: mainClient.mapsLocation))
+                clients.append(PolicyClient(role: role, label: "master.cf service \(service.id)", hasServername: hasServername,
+                                            servernameFromFix: servernameFromFix, maps: mainMaps, mapsLocation: mainClient.mapsLocation))
             }
         }
     }

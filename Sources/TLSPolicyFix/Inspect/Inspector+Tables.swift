@@ -32,7 +32,8 @@ extension InspectionState {
         let shadowed = Self.shadowedKeys(lists.lists, loaded)
         for reference in lists.references {
             guard let table = loaded[reference] else { continue }
-            try inspect(table, needsSNI: lists.needsSNI[reference] ?? false, shadowed: shadowed[reference] ?? [])
+            try inspect(table, needsSNI: lists.needsSNI[reference] ?? false, gainsSNIFrom: lists.gainsSNIFrom[reference],
+                        shadowed: shadowed[reference] ?? [])
         }
     }
 
@@ -44,6 +45,9 @@ extension InspectionState {
         var listedAt: [MapReference: SourceLocation] = [:]
         /// Whether some client that reads it has no servername.
         var needsSNI: [MapReference: Bool] = [:]
+        /// The main.cf servername parameter this run adds that gives some
+        /// client that reads it SNI, if any.
+        var gainsSNIFrom: [MapReference: String] = [:]
         /// The distinct map lists.
         var lists: [[MapReference]] = []
     }
@@ -66,6 +70,7 @@ extension InspectionState {
                     result.listedAt[key] = client.mapsLocation
                 }
                 result.needsSNI[key] = (result.needsSNI[key] ?? false) || !client.hasServername
+                if client.servernameFromFix { result.gainsSNIFrom[key] = result.gainsSNIFrom[key] ?? "\(client.role)_tls_servername" }
                 list.append(key)
             }
             if !result.lists.contains(list) { result.lists.append(list) }
@@ -97,7 +102,7 @@ extension InspectionState {
         return shadowedEverywhere
     }
 
-    mutating func inspect(_ table: LoadedTable, needsSNI: Bool, shadowed: Set<[UInt8]>) throws(LoadError) {
+    mutating func inspect(_ table: LoadedTable, needsSNI: Bool, gainsSNIFrom: String?, shadowed: Set<[UInt8]>) throws(LoadError) {
         for skipped in table.source?.skippedLines ?? [] {
             findings.append(Finding(.note, .skippedLine, at: SourceLocation(path: table.source!.path, line: skipped.lineNumber), skipped.message))
         }
@@ -124,7 +129,16 @@ extension InspectionState {
                         fix: "correct the entry by hand"))
                 continue
             }
-            guard let level = policy.level, needsSNI, !policy.hasServername else { continue }
+            guard let level = policy.level, level != .none else { continue }
+            if let miscased = policy.miscased {
+                reportMiscasedKeyword(miscased, of: view, in: sites, level: level)
+                continue
+            }
+            guard !policy.hasServername else { continue }
+            guard needsSNI else {
+                if level == .fingerprint, let gainsSNIFrom { noteFingerprintGainsSNI(view, in: sites, from: gainsSNIFrom) }
+                continue
+            }
             if level == .fingerprint && !options.includeFingerprint {
                 findings.append(
                     Finding(
@@ -166,6 +180,23 @@ extension InspectionState {
                     fix: "rebuild the index from the source"))
         }
         if let reason { intents.append(.rebuildIndex(table, reason: reason)) }
+    }
+
+    /// An entry's own servername is the keyword in another case: sent
+    /// literally as the SNI name (see Inspector+Keywords).
+    mutating func reportMiscasedKeyword(_ miscased: (keyword: String, written: [UInt8]), of view: PolicySites.View, in sites: PolicySites,
+                                        level: TLSSecurityLevel) {
+        findings.append(Finding(.manual, .miscasedKeyword, at: sites.location(of: view), subject: sites.key(of: view), level: level,
+                                Self.miscasedMessage(miscased.written, keyword: miscased.keyword),
+                                fix: "write servername=\(miscased.keyword) in lower case by hand"))
+    }
+
+    /// A fingerprint entry without servername that main.cf's new servername
+    /// reaches: it will send SNI without an edit of its own.
+    mutating func noteFingerprintGainsSNI(_ view: PolicySites.View, in sites: PolicySites, from parameter: String) {
+        findings.append(Finding(.note, .fingerprintAtRisk, at: sites.location(of: view), subject: sites.key(of: view), level: .fingerprint,
+                                "fingerprint: the new main.cf \(parameter) gives this entry SNI too;"
+                                    + " a server that picks its certificate by SNI may then present another one than the pinned"))
     }
 
     /// Whether smtp(8) can ever select this site: the one it uses for its

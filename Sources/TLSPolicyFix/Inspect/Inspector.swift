@@ -3,7 +3,8 @@
 // (EditIntent); the planner turns that into byte edits and index rebuilds.
 // The rule's parts live beside this file: Inspector+MainCf (main.cf levels
 // and per-site tables), Inspector+Services (master.cf), Inspector+Tables
-// (policy tables).
+// (policy tables), Inspector+Keywords (servername keywords in the wrong
+// case, which Postfix sends literally).
 //
 // Where a level can come from, and the fix for each:
 // - main.cf <role>_tls_security_level (or the obsolete <role>_enforce_tls
@@ -29,6 +30,9 @@ struct PolicyClient {
     /// "main.cf" or "master.cf service relay/unix", for messages.
     var label: String
     var hasServername: Bool
+    /// Whether that servername is the one this run adds to main.cf (the
+    /// client had none before).
+    var servernameFromFix = false
     /// The policy map list in force, and where it is set.
     var maps: [UInt8]
     var mapsLocation: SourceLocation
@@ -42,6 +46,7 @@ public enum Inspector {
         var state = InspectionState(configuration: configuration, options: options)
         state.checkParametersPostfixRejects()
         state.checkInterruptedApply()
+        for role in roles { state.inspectKeywordCase(role: role) }
         for role in roles { state.inspectGlobalLevel(role: role) }
         for role in roles { state.inspectPerSite(role: role) }
         for role in roles { state.inspectServices(role: role) }
@@ -59,6 +64,8 @@ struct InspectionState {
     var intents: [EditIntent] = []
     /// Whether main.cf (after the intended edits) gives each role a servername.
     var roleHasServername: [String: Bool] = [:]
+    /// Whether that is only by the intended edit of main.cf.
+    var roleServernameFromFix: [String: Bool] = [:]
     var clients: [PolicyClient] = []
 
     init(configuration: Configuration, options: FixOptions) {

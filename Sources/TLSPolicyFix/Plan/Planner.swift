@@ -67,6 +67,15 @@ struct PlanBuilder {
             add(ByteEdits([masterCf.edit(adding: parameter, value: servername, to: service)]), to: masterCf.path, text: masterCf.text)
             plan.reloadNeeded = true
             plan.addsServername = true
+        case .lowercaseMainCfKeyword(let parameter, let keyword):
+            let mainCf = configuration.mainCf
+            add(ByteEdits([mainCf.edit(replacingValueOf: parameter, with: Array(keyword.utf8))!]), to: mainCf.path, text: mainCf.text)
+            plan.reloadNeeded = true
+        case .lowercaseServiceKeyword(let service, let parameter, let keyword):
+            let masterCf = configuration.masterCf!
+            let edit = masterCf.edit(replacingValueOf: service.override(parameter)!, with: Array(keyword.utf8))!
+            add(ByteEdits([edit]), to: masterCf.path, text: masterCf.text)
+            plan.reloadNeeded = true
         case .appendServername(let table, let sites):
             add(tableEdits(table, sites), to: table.path, text: table.text)
             appended[table.path] = sites

@@ -1,0 +1,50 @@
+// Inspector+Keywords.swift: the rule for servername keywords in the wrong
+// case. tls_client.c compares "hostname" and "nexthop" with strcmp, and
+// valid_hostname() accepts "HOSTNAME", so smtp(8) sends such a value
+// literally as the SNI name: a server picking its certificate by SNI finds
+// none for it, as if no SNI were sent. main.cf's and a service's value are
+// written in lower case in place; a table entry's is for a person.
+
+import PostconfModel
+
+extension InspectionState {
+    /// The message for a keyword written as `written`.
+    static func miscasedMessage(_ written: some Collection<UInt8>, keyword: String) -> String {
+        "\"\(written.printable)\" is sent literally as the SNI name: Postfix knows only the lower-case keyword \(keyword)"
+    }
+
+    /// main.cf's <role>_tls_servername: lowercased in place when the value
+    /// written is the keyword in another case; for a person when it only
+    /// expands to one ("$sni").
+    mutating func inspectKeywordCase(role: String) {
+        let parameter = "\(role)_tls_servername"
+        let expanded = configuration.value(parameter)
+        guard let keyword = miscasedServernameKeyword(expanded) else { return }
+        let message = Self.miscasedMessage(expanded, keyword: keyword)
+        if let written = configuration.mainCf.definition(of: parameter)?.value, miscasedServernameKeyword(written) == keyword,
+            configuration.mainCf.edit(replacingValueOf: parameter, with: Array(keyword.utf8)) != nil
+        {
+            findings.append(Finding(.fixable, .miscasedKeyword, at: mainCfLocation(parameter), subject: parameter, message,
+                                    fix: "set \(parameter) = \(keyword) in main.cf"))
+            intents.append(.lowercaseMainCfKeyword(parameter, keyword: keyword))
+        } else {
+            findings.append(Finding(.manual, .miscasedKeyword, at: mainCfLocation(parameter), subject: parameter, message,
+                                    fix: "set \(parameter) = \(keyword) by hand"))
+        }
+    }
+
+    /// A service's own "-o <role>_tls_servername=...", the same way.
+    mutating func inspectServiceKeywordCase(_ service: MasterCfService, role: String, expanded: [UInt8], at location: SourceLocation) {
+        let parameter = "\(role)_tls_servername"
+        guard let keyword = miscasedServernameKeyword(expanded), let own = service.override(parameter) else { return }
+        let message = Self.miscasedMessage(expanded, keyword: keyword)
+        if miscasedServernameKeyword(own.value) == keyword, masterCf?.edit(replacingValueOf: own, with: Array(keyword.utf8)) != nil {
+            findings.append(Finding(.fixable, .miscasedKeyword, at: location, subject: service.id, message,
+                                    fix: "set -o \(parameter)=\(keyword) on this service"))
+            intents.append(.lowercaseServiceKeyword(service, parameter: parameter, keyword: keyword))
+        } else {
+            findings.append(Finding(.manual, .miscasedKeyword, at: location, subject: service.id, message,
+                                    fix: "set -o \(parameter)=\(keyword) on this service by hand"))
+        }
+    }
+}
