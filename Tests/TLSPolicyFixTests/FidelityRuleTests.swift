@@ -118,13 +118,70 @@ struct KeywordCaseTests {
         #expect(preview.plan.isEmpty)
     }
 
-    @Test func aTableKeywordInTheWrongCaseIsReported() throws {
+    /// A source's entry is written in lower case in place; an entry that
+    /// goes on over several lines, or one of a pattern or inline table, is
+    /// for a person.
+    @Test func aTableKeywordInTheWrongCaseIsLowercased() throws {
         let preview = try RuleTests.preview(
-            "smtp_tls_policy_maps = texthash:/etc/postfix/policy\n",
-            files: ["/etc/postfix/policy": "a.example verify ServerName=HOSTNAME\nb.example verify servername=hostname\n"])
-        #expect(preview.inspection.findings.map(\.line).first?.hasPrefix(
-            "policy, line 1: a.example: \"HOSTNAME\" is sent literally as the SNI name: Postfix knows only the lower-case keyword hostname") == true)
+            "smtp_tls_policy_maps = texthash:/etc/postfix/policy, inline:{ { i.example = verify servername=NextHop } }\n",
+            files: ["/etc/postfix/policy": "a.example verify match=HOSTNAME ServerName=HOSTNAME\nb.example verify\n  servername=Nexthop\n"])
+        #expect(preview.inspection.findings.map(\.line) == [
+            "policy, line 1: a.example: \"HOSTNAME\" is sent literally as the SNI name: Postfix knows only the lower-case keyword hostname;"
+                + " fix: write servername=hostname in lower case",
+            "policy, line 2: b.example: \"Nexthop\" is sent literally as the SNI name: Postfix knows only the lower-case keyword nexthop;"
+                + " fix: write servername=nexthop in lower case by hand",
+            "main.cf, line 1: i.example: \"NextHop\" is sent literally as the SNI name: Postfix knows only the lower-case keyword nexthop;"
+                + " fix: write servername=nexthop in lower case by hand",
+        ])
+        #expect(RuleTests.written(preview, "/etc/postfix/policy")
+            == "a.example verify match=HOSTNAME ServerName=hostname\nb.example verify\n  servername=Nexthop\n")
         #expect(preview.exitStatus == 1)
+    }
+
+    /// A hash table: apply writes the source and the index alike, as the
+    /// real postmap reads them.
+    @Test func postmapReadsTheLowercasedEntry() throws {
+        let directory = try TestDirectory()
+        let config = try directory.makeConfigDirectory(
+            mainCf: "compatibility_level = 3.6\nsmtp_tls_policy_maps = hash:$config_directory/policy\n")
+        try directory.write("postfix-config/policy", "a.example verify ServerName=HOSTNAME\r\nb.example verify\nc.example secure servername=NEXTHOP\n")
+        #expect(try ExternalTool.postmap(["hash:\(config)/policy"], configDirectory: config).status == 0)
+        let apply = try FixerBinary.run(["-c", config, "--postfix-version", "3.7.11", "apply"])
+        #expect(apply.status == 0, "\(apply.errors)")
+        #expect(try String(contentsOfFile: config + "/policy", encoding: .utf8)
+            == "a.example verify ServerName=hostname\r\nb.example verify servername=hostname\nc.example secure servername=nexthop\n")
+        let dump = try ExternalTool.postmap(["-s", "hash:\(config)/policy"], configDirectory: config).outputText
+        #expect(Set(dump.split(separator: "\n")) == [
+            "a.example\tverify ServerName=hostname", "b.example\tverify servername=hostname", "c.example\tsecure servername=nexthop",
+        ])
+        #expect(try FixerBinary.run(["-c", config, "--postfix-version", "3.7.11", "check"]).status == 0)
+    }
+
+    /// A table written in several pieces (EditedTableSource writes about
+    /// 256 KiB at a time while the index is built): every keyword is
+    /// lower-cased where the diff says, beside appended servernames.
+    @Test func aLargeTableIsLowercasedAcrossPieces() throws {
+        let directory = try TestDirectory()
+        let config = try directory.makeConfigDirectory(
+            mainCf: "compatibility_level = 3.6\nsmtp_tls_policy_maps = hash:$config_directory/policy\n")
+        var source = "", expected = "", dump: Set<String> = []
+        for number in 0..<30_000 {
+            let key = "host\(number).example"
+            let (before, after) = number % 3 == 0 ? ("verify ServerName=HOSTNAME", "verify ServerName=hostname")
+                : number % 3 == 1 ? ("secure", "secure servername=hostname") : ("may servername=NextHop", "may servername=nexthop")
+            source += "\(key) \(before)\n"
+            expected += "\(key) \(after)\n"
+            dump.insert("\(key)\t\(after)")
+        }
+        try directory.write("postfix-config/policy", source)
+        #expect(try ExternalTool.postmap(["hash:\(config)/policy"], configDirectory: config).status == 0)
+        let diff = try FixerBinary.run(["-c", config, "--postfix-version", "3.7.11", "diff"])
+        #expect(diff.outputText.split(separator: "\n").filter { $0.hasPrefix("+") && !$0.hasPrefix("+++") }.count == 30_000)
+        let apply = try FixerBinary.run(["-c", config, "--postfix-version", "3.7.11", "apply"])
+        #expect(apply.status == 0, "\(apply.errors)")
+        #expect(try String(contentsOfFile: config + "/policy", encoding: .utf8) == expected)
+        let stored = try ExternalTool.postmap(["-s", "hash:\(config)/policy"], configDirectory: config).outputText
+        #expect(Set(stored.split(separator: "\n").map(String.init)) == dump)
     }
 
     /// A fingerprint entry that main.cf's new servername reaches: it gets SNI

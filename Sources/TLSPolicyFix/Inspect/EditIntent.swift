@@ -14,6 +14,9 @@ enum EditIntent: Sendable {
     case lowercaseMainCfKeyword(String, keyword: String)
     /// Write a service's "-o parameter=..." (a keyword in the wrong case) as `keyword`.
     case lowercaseServiceKeyword(MasterCfService, parameter: String, keyword: String)
+    /// Write the servername keyword of these entries of a table's source
+    /// (each on one line) in lower case: entry -> the keyword's range in its value.
+    case lowercaseTableKeywords(LoadedTable, entries: [Int: Range<Int>])
     /// Append servername to these sites of a table.
     case appendServername(LoadedTable, sites: EntrySet)
     /// Rebuild a table's index.

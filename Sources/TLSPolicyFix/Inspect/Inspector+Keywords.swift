@@ -3,7 +3,8 @@
 // valid_hostname() accepts "HOSTNAME", so smtp(8) sends such a value
 // literally as the SNI name: a server picking its certificate by SNI finds
 // none for it, as if no SNI were sent. main.cf's and a service's value are
-// written in lower case in place; a table entry's is for a person.
+// written in lower case in place, and so is a postmap source entry's when
+// it is on one line (Inspector+Tables); other entries' are for a person.
 
 import PostconfModel
 

@@ -117,6 +117,7 @@ extension InspectionState {
         // memory reserved and never used costs nothing.
         entryFixes.reserveCapacity(sites.count)
         var fixed = EntrySet(count: sites.count)
+        var lowercase: [Int: Range<Int>] = [:]
         for index in sites.indices {
             let view = sites.view(index)
             guard isSelected(view, of: sites, shadowed: shadowed, duplicatesBreakTable: table.reference.type == "texthash") else { continue }
@@ -131,7 +132,9 @@ extension InspectionState {
             }
             guard let level = policy.level, level != .none else { continue }
             if let miscased = policy.miscased {
-                reportMiscasedKeyword(miscased, of: view, in: sites, level: level)
+                let range = Self.keywordRange(of: view, in: table, braces: verdicts.braces)
+                if let range { lowercase[view.index] = range }
+                reportMiscasedKeyword(miscased, of: view, in: sites, level: level, fixable: range != nil)
                 continue
             }
             guard !policy.hasServername else { continue }
@@ -151,8 +154,9 @@ extension InspectionState {
             missing.add(view, level: level, to: &self)
             fixed.insert(index)
         }
-        let changed = !fixed.isEmpty
-        if changed { intents.append(.appendServername(table, sites: fixed)) }
+        if !fixed.isEmpty { intents.append(.appendServername(table, sites: fixed)) }
+        if !lowercase.isEmpty { intents.append(.lowercaseTableKeywords(table, entries: lowercase)) }
+        let changed = !fixed.isEmpty || !lowercase.isEmpty
 
         try inspectIndex(of: table, sourceChanged: changed)
     }
@@ -185,10 +189,22 @@ extension InspectionState {
     /// An entry's own servername is the keyword in another case: sent
     /// literally as the SNI name (see Inspector+Keywords).
     mutating func reportMiscasedKeyword(_ miscased: (keyword: String, written: [UInt8]), of view: PolicySites.View, in sites: PolicySites,
-                                        level: TLSSecurityLevel) {
-        findings.append(Finding(.manual, .miscasedKeyword, at: sites.location(of: view), subject: sites.key(of: view), level: level,
-                                Self.miscasedMessage(miscased.written, keyword: miscased.keyword),
-                                fix: "write servername=\(miscased.keyword) in lower case by hand"))
+                                        level: TLSSecurityLevel, fixable: Bool) {
+        findings.append(Finding(fixable ? .fixable : .manual, .miscasedKeyword, at: sites.location(of: view), subject: sites.key(of: view),
+                                level: level, Self.miscasedMessage(miscased.written, keyword: miscased.keyword),
+                                fix: "write servername=\(miscased.keyword) in lower case" + (fixable ? "" : " by hand")))
+    }
+
+    /// Where an entry's servername value is in its value, when the tool can
+    /// rewrite it in place: an entry of a postmap source on one line, whose
+    /// value is a run of the file's bytes (the table writer and the index
+    /// take the same range). Nil for other entries (continued ones, those of
+    /// pattern and inline tables).
+    static func keywordRange(of view: PolicySites.View, in table: LoadedTable, braces: Bool) -> Range<Int>? {
+        guard let source = table.source, !source.logicalLine(ofEntry: view.index).isContinued,
+            let value = PolicyValue(Array(view.value), braces: braces).attributes(named: "servername").first?.value
+        else { return nil }
+        return value.startIndex..<value.endIndex
     }
 
     /// A fingerprint entry without servername that main.cf's new servername
