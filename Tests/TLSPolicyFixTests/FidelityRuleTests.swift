@@ -199,3 +199,26 @@ struct KeywordCaseTests {
         ])
     }
 }
+
+/// smtp_tls_policy.c: a main.cf (or service) servername that is not a valid
+/// hostname marks every TLS delivery without its own servername invalid
+/// ("specifies an invalid hostname", deferred): not a servername the rule
+/// may count on.
+struct InvalidServernameTests {
+    @Test func anInvalidMainCfServernameIsAnError() throws {
+        let preview = try RuleTests.preview("smtp_tls_security_level = verify\nsmtp_tls_servername = mx_1!.example\n")
+        #expect(preview.inspection.findings.map(\.line) == [
+            "main.cf, line 2: error: smtp_tls_servername: \"smtp_tls_servername = mx_1!.example\" specifies an invalid hostname;"
+                + " smtp(8) defers every TLS delivery that has no servername of its own"
+        ])
+        #expect(preview.exitStatus == 2)
+    }
+
+    @Test func anInvalidServiceServernameIsAnError() throws {
+        let preview = try RuleTests.preview("\n", masterCf: "relay unix - - n - - smtp -o smtp_tls_servername=-bad\n")
+        #expect(preview.inspection.findings.map(\.line) == [
+            "master.cf, line 1: error: relay/unix: \"smtp_tls_servername = -bad\" specifies an invalid hostname;"
+                + " smtp(8) defers every TLS delivery that has no servername of its own"
+        ])
+    }
+}

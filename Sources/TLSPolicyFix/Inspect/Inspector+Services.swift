@@ -29,7 +29,7 @@ extension InspectionState {
             if let own = service.override(servernameParameter) {
                 let expanded = expander.expand(own.value)
                 hasServername = !expanded.isEmpty
-                inspectServiceKeywordCase(service, role: role, expanded: expanded, at: location)
+                inspectServiceServername(service, role: role, expanded: expanded, at: location)
             } else {
                 hasServername = roleHasServername[role] ?? false
                 servernameFromFix = fromFix

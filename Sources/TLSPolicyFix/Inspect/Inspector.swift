@@ -3,8 +3,8 @@
 // (EditIntent); the planner turns that into byte edits and index rebuilds.
 // The rule's parts live beside this file: Inspector+MainCf (main.cf levels
 // and per-site tables), Inspector+Services (master.cf), Inspector+Tables
-// (policy tables), Inspector+Keywords (servername keywords in the wrong
-// case, which Postfix sends literally).
+// (policy tables), Inspector+Keywords (servername values that are no
+// hostname, or keywords in the wrong case, which Postfix sends literally).
 //
 // Where a level can come from, and the fix for each:
 // - main.cf <role>_tls_security_level (or the obsolete <role>_enforce_tls
@@ -46,7 +46,7 @@ public enum Inspector {
         var state = InspectionState(configuration: configuration, options: options)
         state.checkParametersPostfixRejects()
         state.checkInterruptedApply()
-        for role in roles { state.inspectKeywordCase(role: role) }
+        for role in roles { state.inspectServername(role: role) }
         for role in roles { state.inspectGlobalLevel(role: role) }
         for role in roles { state.inspectPerSite(role: role) }
         for role in roles { state.inspectServices(role: role) }
