@@ -176,8 +176,10 @@ public struct PolicyValue: Sendable, Equatable {
         /// The levels it is allowed at; nil for all.
         var levels: [TLSSecurityLevel]?
 
-        init(_ name: String, since: PostfixVersion = PostfixVersion(2, 3), repeatable: Bool = false, check: ValueCheck = .any,
-             levels: [TLSSecurityLevel]? = nil) {
+        init(
+            _ name: String, since: PostfixVersion = PostfixVersion(2, 3), repeatable: Bool = false, check: ValueCheck = .any,
+            levels: [TLSSecurityLevel]? = nil
+        ) {
             (self.name, self.since, self.repeatable, self.check, self.levels) = (Array(name.utf8), since, repeatable, check, levels)
         }
     }
@@ -198,8 +200,9 @@ public struct PolicyValue: Sendable, Equatable {
         AttributeRule("policy_domain", since: PostfixVersion(3, 10), check: .domain),
         AttributeRule("policy_string", since: PostfixVersion(3, 10), repeatable: true),
         AttributeRule("mx_host_pattern", since: PostfixVersion(3, 10), repeatable: true),
-        AttributeRule("policy_failure", since: PostfixVersion(3, 10),
-                      check: .oneOf(["sts-policy-fetch-error", "sts-policy-invalid", "sts-webpki-invalid", "validation-failure"])),
+        AttributeRule(
+            "policy_failure", since: PostfixVersion(3, 10),
+            check: .oneOf(["sts-policy-fetch-error", "sts-policy-invalid", "sts-webpki-invalid", "validation-failure"])),
         AttributeRule("policy_ttl", since: PostfixVersion(3, 10), check: .ttl),
     ]
 

@@ -57,8 +57,10 @@ struct PolicyValueTests {
         ("verify policy_type=sts policy_ttl=2147483648", "3.10", "attribute \"policy_ttl\" has a malformed value: \"2147483648\""),
         ("verify policy_type=sts policy_domain=bad_!", "3.10", "attribute \"policy_domain\" has a malformed value: \"bad_!\""),
         ("verify policy_type=sts policy_failure=timeout", "3.10", "attribute \"policy_failure\" has an unexpected value: \"timeout\""),
-        ("verify policy_string=version:STSv1", "3.10",
-         "built-in policy has unexpected attribute policy_ttl, policy_domain, policy_string, mx_host_pattern or policy_failure"),
+        (
+            "verify policy_string=version:STSv1", "3.10",
+            "built-in policy has unexpected attribute policy_ttl, policy_domain, policy_string, mx_host_pattern or policy_failure"
+        ),
         (", ,", "3.7", "invalid empty policy"),
     ])
     func attributeValuesSmtpRejects(value: String, version: String, problem: String) {
@@ -70,8 +72,10 @@ struct PolicyValueTests {
     @Test(arguments: [
         ("verify connection_reuse=YES connection_reuse=no", "3.7"),
         ("verify enable_rpk=yes enable_rpk=No", "3.9"),
-        ("secure policy_type=STS policy_domain=example.com policy_ttl=86400 policy_string=version:STSv1 mx_host_pattern=*.example.com"
-            + " mx_host_pattern=mx.example.com policy_failure=Sts-Policy-Invalid", "3.10"),
+        (
+            "secure policy_type=STS policy_domain=example.com policy_ttl=86400 policy_string=version:STSv1 mx_host_pattern=*.example.com"
+                + " mx_host_pattern=mx.example.com policy_failure=Sts-Policy-Invalid", "3.10"
+        ),
         ("verify policy_type=no-policy-found", "3.10"),
     ])
     func attributeValuesSmtpAccepts(value: String, version: String) {

@@ -7,8 +7,9 @@
 
 import PostconfModel
 import PostfixTestSupport
-@testable import TLSPolicyFix
 import Testing
+
+@testable import TLSPolicyFix
 
 struct FidelityRuleTests {
     /// smtp(8) only logs "ignoring attribute ... with TLS disabled" for a
@@ -29,9 +30,10 @@ struct FidelityRuleTests {
         let preview = try RuleTests.preview(
             "smtp_tls_policy_maps = texthash:/etc/postfix/policy\n",
             files: ["/etc/postfix/policy": "reuse.example verify connection_reuse=true\nok.example may connection_reuse=YES\n"])
-        #expect(preview.inspection.findings.map(\.line) == [
-            "policy, line 1: error: reuse.example: attribute \"connection_reuse\" has bad value: \"true\"; smtp(8) defers mail for this destination; fix: correct the entry by hand"
-        ])
+        #expect(
+            preview.inspection.findings.map(\.line) == [
+                "policy, line 1: error: reuse.example: attribute \"connection_reuse\" has bad value: \"true\"; smtp(8) defers mail for this destination; fix: correct the entry by hand"
+            ])
         #expect(preview.exitStatus == 2)
     }
 
@@ -41,9 +43,10 @@ struct FidelityRuleTests {
     /// service, which still verifies at main.cf's level.
     @Test func aServiceThatEmptiesTheServernameIsReported() throws {
         let preview = try RuleTests.preview("smtp_tls_security_level = verify\nsmtp_tls_servername = hostname\n", masterCf: Self.gmailOut)
-        #expect(preview.inspection.findings.map(\.line) == [
-            "master.cf, line 1: gmail-out/unix: verify with an empty -o smtp_tls_servername; fix: set -o smtp_tls_servername=hostname on this service by hand"
-        ])
+        #expect(
+            preview.inspection.findings.map(\.line) == [
+                "master.cf, line 1: gmail-out/unix: verify with an empty -o smtp_tls_servername; fix: set -o smtp_tls_servername=hostname on this service by hand"
+            ])
         #expect(preview.exitStatus == 1)
         #expect(preview.plan.isEmpty)
     }
@@ -57,14 +60,17 @@ struct FidelityRuleTests {
         try directory.write("postfix-config/master.cf", Self.gmailOut)
         let overrides = try ExternalTool.postconf(["-P"], configDirectory: config).outputText
         #expect(overrides == "gmail-out/unix/smtp_tls_servername =\n")
-        let effective = try ExternalTool.postconf(["-o", "smtp_tls_servername=", "-xh", "smtp_tls_servername", "smtp_tls_security_level"],
-                                                 configDirectory: config)
+        let effective = try ExternalTool.postconf(
+            ["-o", "smtp_tls_servername=", "-xh", "smtp_tls_servername", "smtp_tls_security_level"],
+            configDirectory: config)
         #expect(effective.outputText == "\nverify\n")
 
         let check = try FixerBinary.run(["-c", config, "--postfix-version", "3.7.11", "check"])
         #expect(check.status == 1)
-        #expect(check.outputText.hasPrefix(
-            "master.cf, line 1: gmail-out/unix: verify with an empty -o smtp_tls_servername; fix: set -o smtp_tls_servername=hostname on this service by hand\n"))
+        #expect(
+            check.outputText.hasPrefix(
+                "master.cf, line 1: gmail-out/unix: verify with an empty -o smtp_tls_servername; fix: set -o smtp_tls_servername=hostname on this service by hand\n"
+            ))
     }
 }
 
@@ -75,10 +81,11 @@ struct FidelityRuleTests {
 struct KeywordCaseTests {
     @Test func aMainCfKeywordInTheWrongCaseIsLowercased() throws {
         let preview = try RuleTests.preview("smtp_tls_security_level = verify\nsmtp_tls_servername = Hostname  \n")
-        #expect(preview.inspection.findings.map(\.line) == [
-            "main.cf, line 2: smtp_tls_servername: \"Hostname\" is sent literally as the SNI name: Postfix knows only the lower-case keyword hostname;"
-                + " fix: set smtp_tls_servername = hostname in main.cf"
-        ])
+        #expect(
+            preview.inspection.findings.map(\.line) == [
+                "main.cf, line 2: smtp_tls_servername: \"Hostname\" is sent literally as the SNI name: Postfix knows only the lower-case keyword hostname;"
+                    + " fix: set smtp_tls_servername = hostname in main.cf"
+            ])
         #expect(RuleTests.written(preview, "/etc/postfix/main.cf") == "smtp_tls_security_level = verify\nsmtp_tls_servername = hostname  \n")
         #expect(preview.plan.reloadNeeded)
     }
@@ -86,12 +93,14 @@ struct KeywordCaseTests {
     @Test func aServiceKeywordInTheWrongCaseIsLowercased() throws {
         let preview = try RuleTests.preview(
             "\n", masterCf: "relay unix - - n - - smtp -o smtp_tls_security_level=verify -o { smtp_tls_servername = NEXTHOP }\n")
-        #expect(preview.inspection.findings.map(\.line) == [
-            "master.cf, line 1: relay/unix: \"NEXTHOP\" is sent literally as the SNI name: Postfix knows only the lower-case keyword nexthop;"
-                + " fix: set -o smtp_tls_servername=nexthop on this service"
-        ])
-        #expect(RuleTests.written(preview, "/etc/postfix/master.cf")
-            == "relay unix - - n - - smtp -o smtp_tls_security_level=verify -o { smtp_tls_servername = nexthop }\n")
+        #expect(
+            preview.inspection.findings.map(\.line) == [
+                "master.cf, line 1: relay/unix: \"NEXTHOP\" is sent literally as the SNI name: Postfix knows only the lower-case keyword nexthop;"
+                    + " fix: set -o smtp_tls_servername=nexthop on this service"
+            ])
+        #expect(
+            RuleTests.written(preview, "/etc/postfix/master.cf")
+                == "relay unix - - n - - smtp -o smtp_tls_security_level=verify -o { smtp_tls_servername = nexthop }\n")
     }
 
     /// On disk, judged by the real postconf: before, it reads the values
@@ -111,10 +120,11 @@ struct KeywordCaseTests {
 
     @Test func aMainCfKeywordThroughAParameterIsForAPerson() throws {
         let preview = try RuleTests.preview("sni = HOSTNAME\nsmtp_tls_servername = $sni\n")
-        #expect(preview.inspection.findings.map(\.line) == [
-            "main.cf, line 2: smtp_tls_servername: \"HOSTNAME\" is sent literally as the SNI name: Postfix knows only the lower-case keyword hostname;"
-                + " fix: set smtp_tls_servername = hostname by hand"
-        ])
+        #expect(
+            preview.inspection.findings.map(\.line) == [
+                "main.cf, line 2: smtp_tls_servername: \"HOSTNAME\" is sent literally as the SNI name: Postfix knows only the lower-case keyword hostname;"
+                    + " fix: set smtp_tls_servername = hostname by hand"
+            ])
         #expect(preview.plan.isEmpty)
     }
 
@@ -125,16 +135,18 @@ struct KeywordCaseTests {
         let preview = try RuleTests.preview(
             "smtp_tls_policy_maps = texthash:/etc/postfix/policy, inline:{ { i.example = verify servername=NextHop } }\n",
             files: ["/etc/postfix/policy": "a.example verify match=HOSTNAME ServerName=HOSTNAME\nb.example verify\n  servername=Nexthop\n"])
-        #expect(preview.inspection.findings.map(\.line) == [
-            "policy, line 1: a.example: \"HOSTNAME\" is sent literally as the SNI name: Postfix knows only the lower-case keyword hostname;"
-                + " fix: write servername=hostname in lower case",
-            "policy, line 2: b.example: \"Nexthop\" is sent literally as the SNI name: Postfix knows only the lower-case keyword nexthop;"
-                + " fix: write servername=nexthop in lower case by hand",
-            "main.cf, line 1: i.example: \"NextHop\" is sent literally as the SNI name: Postfix knows only the lower-case keyword nexthop;"
-                + " fix: write servername=nexthop in lower case by hand",
-        ])
-        #expect(RuleTests.written(preview, "/etc/postfix/policy")
-            == "a.example verify match=HOSTNAME ServerName=hostname\nb.example verify\n  servername=Nexthop\n")
+        #expect(
+            preview.inspection.findings.map(\.line) == [
+                "policy, line 1: a.example: \"HOSTNAME\" is sent literally as the SNI name: Postfix knows only the lower-case keyword hostname;"
+                    + " fix: write servername=hostname in lower case",
+                "policy, line 2: b.example: \"Nexthop\" is sent literally as the SNI name: Postfix knows only the lower-case keyword nexthop;"
+                    + " fix: write servername=nexthop in lower case by hand",
+                "main.cf, line 1: i.example: \"NextHop\" is sent literally as the SNI name: Postfix knows only the lower-case keyword nexthop;"
+                    + " fix: write servername=nexthop in lower case by hand",
+            ])
+        #expect(
+            RuleTests.written(preview, "/etc/postfix/policy")
+                == "a.example verify match=HOSTNAME ServerName=hostname\nb.example verify\n  servername=Nexthop\n")
         #expect(preview.exitStatus == 1)
     }
 
@@ -144,16 +156,19 @@ struct KeywordCaseTests {
         let directory = try TestDirectory()
         let config = try directory.makeConfigDirectory(
             mainCf: "compatibility_level = 3.6\nsmtp_tls_policy_maps = hash:$config_directory/policy\n")
-        try directory.write("postfix-config/policy", "a.example verify ServerName=HOSTNAME\r\nb.example verify\nc.example secure servername=NEXTHOP\n")
+        try directory.write(
+            "postfix-config/policy", "a.example verify ServerName=HOSTNAME\r\nb.example verify\nc.example secure servername=NEXTHOP\n")
         #expect(try ExternalTool.postmap(["hash:\(config)/policy"], configDirectory: config).status == 0)
         let apply = try FixerBinary.run(["-c", config, "--postfix-version", "3.7.11", "apply"])
         #expect(apply.status == 0, "\(apply.errors)")
-        #expect(try String(contentsOfFile: config + "/policy", encoding: .utf8)
-            == "a.example verify ServerName=hostname\r\nb.example verify servername=hostname\nc.example secure servername=nexthop\n")
+        #expect(
+            try String(contentsOfFile: config + "/policy", encoding: .utf8)
+                == "a.example verify ServerName=hostname\r\nb.example verify servername=hostname\nc.example secure servername=nexthop\n")
         let dump = try ExternalTool.postmap(["-s", "hash:\(config)/policy"], configDirectory: config).outputText
-        #expect(Set(dump.split(separator: "\n")) == [
-            "a.example\tverify ServerName=hostname", "b.example\tverify servername=hostname", "c.example\tsecure servername=nexthop",
-        ])
+        #expect(
+            Set(dump.split(separator: "\n")) == [
+                "a.example\tverify ServerName=hostname", "b.example\tverify servername=hostname", "c.example\tsecure servername=nexthop",
+            ])
         #expect(try FixerBinary.run(["-c", config, "--postfix-version", "3.7.11", "check"]).status == 0)
     }
 
@@ -164,10 +179,14 @@ struct KeywordCaseTests {
         let directory = try TestDirectory()
         let config = try directory.makeConfigDirectory(
             mainCf: "compatibility_level = 3.6\nsmtp_tls_policy_maps = hash:$config_directory/policy\n")
-        var source = "", expected = "", dump: Set<String> = []
+        var source = ""
+        var expected = ""
+        var dump: Set<String> = []
         for number in 0..<30_000 {
             let key = "host\(number).example"
-            let (before, after) = number % 3 == 0 ? ("verify ServerName=HOSTNAME", "verify ServerName=hostname")
+            let (before, after) =
+                number % 3 == 0
+                ? ("verify ServerName=HOSTNAME", "verify ServerName=hostname")
                 : number % 3 == 1 ? ("secure", "secure servername=hostname") : ("may servername=NextHop", "may servername=nexthop")
             source += "\(key) \(before)\n"
             expected += "\(key) \(after)\n"
@@ -191,12 +210,13 @@ struct KeywordCaseTests {
         let preview = try RuleTests.preview(
             "smtp_tls_security_level = verify\nsmtp_tls_policy_maps = texthash:/etc/postfix/policy\n",
             files: ["/etc/postfix/policy": "pin.example fingerprint match=AA:BB\nnamed.example fingerprint match=AA:BB servername=hostname\n"])
-        #expect(preview.inspection.findings.map(\.line) == [
-            "main.cf, line 1: smtp_tls_security_level: smtp TLS level verify without smtp_tls_servername (Postfix sends no SNI);"
-                + " fix: set smtp_tls_servername = hostname in main.cf",
-            "policy, line 1: note: pin.example: fingerprint: the new main.cf smtp_tls_servername gives this entry SNI too;"
-                + " a server that picks its certificate by SNI may then present another one than the pinned",
-        ])
+        #expect(
+            preview.inspection.findings.map(\.line) == [
+                "main.cf, line 1: smtp_tls_security_level: smtp TLS level verify without smtp_tls_servername (Postfix sends no SNI);"
+                    + " fix: set smtp_tls_servername = hostname in main.cf",
+                "policy, line 1: note: pin.example: fingerprint: the new main.cf smtp_tls_servername gives this entry SNI too;"
+                    + " a server that picks its certificate by SNI may then present another one than the pinned",
+            ])
     }
 }
 
@@ -207,18 +227,20 @@ struct KeywordCaseTests {
 struct InvalidServernameTests {
     @Test func anInvalidMainCfServernameIsAnError() throws {
         let preview = try RuleTests.preview("smtp_tls_security_level = verify\nsmtp_tls_servername = mx_1!.example\n")
-        #expect(preview.inspection.findings.map(\.line) == [
-            "main.cf, line 2: error: smtp_tls_servername: \"smtp_tls_servername = mx_1!.example\" specifies an invalid hostname;"
-                + " smtp(8) defers every TLS delivery that has no servername of its own"
-        ])
+        #expect(
+            preview.inspection.findings.map(\.line) == [
+                "main.cf, line 2: error: smtp_tls_servername: \"smtp_tls_servername = mx_1!.example\" specifies an invalid hostname;"
+                    + " smtp(8) defers every TLS delivery that has no servername of its own"
+            ])
         #expect(preview.exitStatus == 2)
     }
 
     @Test func anInvalidServiceServernameIsAnError() throws {
         let preview = try RuleTests.preview("\n", masterCf: "relay unix - - n - - smtp -o smtp_tls_servername=-bad\n")
-        #expect(preview.inspection.findings.map(\.line) == [
-            "master.cf, line 1: error: relay/unix: \"smtp_tls_servername = -bad\" specifies an invalid hostname;"
-                + " smtp(8) defers every TLS delivery that has no servername of its own"
-        ])
+        #expect(
+            preview.inspection.findings.map(\.line) == [
+                "master.cf, line 1: error: relay/unix: \"smtp_tls_servername = -bad\" specifies an invalid hostname;"
+                    + " smtp(8) defers every TLS delivery that has no servername of its own"
+            ])
     }
 }

@@ -20,7 +20,8 @@ extension InspectionState {
     /// rejects (smtp_tls_policy.c, after the policy lookup), if it is one.
     static func invalidServername(_ parameter: String, _ value: [UInt8]) -> String? {
         guard !value.isEmpty, !isValidHostname(value) else { return nil }
-        return "\"\(parameter) = \(value.printable)\" specifies an invalid hostname; smtp(8) defers every TLS delivery that has no servername of its own"
+        return
+            "\"\(parameter) = \(value.printable)\" specifies an invalid hostname; smtp(8) defers every TLS delivery that has no servername of its own"
     }
 
     /// main.cf's <role>_tls_servername: an error when it is no hostname;
@@ -38,12 +39,16 @@ extension InspectionState {
         if let written = configuration.mainCf.definition(of: parameter)?.value, miscasedServernameKeyword(written) == keyword,
             configuration.mainCf.edit(replacingValueOf: parameter, with: Array(keyword.utf8)) != nil
         {
-            findings.append(Finding(.fixable, .miscasedKeyword, at: mainCfLocation(parameter), subject: parameter, message,
-                                    fix: "set \(parameter) = \(keyword) in main.cf"))
+            findings.append(
+                Finding(
+                    .fixable, .miscasedKeyword, at: mainCfLocation(parameter), subject: parameter, message,
+                    fix: "set \(parameter) = \(keyword) in main.cf"))
             intents.append(.lowercaseMainCfKeyword(parameter, keyword: keyword))
         } else {
-            findings.append(Finding(.manual, .miscasedKeyword, at: mainCfLocation(parameter), subject: parameter, message,
-                                    fix: "set \(parameter) = \(keyword) by hand"))
+            findings.append(
+                Finding(
+                    .manual, .miscasedKeyword, at: mainCfLocation(parameter), subject: parameter, message,
+                    fix: "set \(parameter) = \(keyword) by hand"))
         }
     }
 
@@ -57,12 +62,16 @@ extension InspectionState {
         guard let keyword = miscasedServernameKeyword(expanded), let own = service.override(parameter) else { return }
         let message = Self.miscasedMessage(expanded, keyword: keyword)
         if miscasedServernameKeyword(own.value) == keyword, masterCf?.edit(replacingValueOf: own, with: Array(keyword.utf8)) != nil {
-            findings.append(Finding(.fixable, .miscasedKeyword, at: location, subject: service.id, message,
-                                    fix: "set -o \(parameter)=\(keyword) on this service"))
+            findings.append(
+                Finding(
+                    .fixable, .miscasedKeyword, at: location, subject: service.id, message,
+                    fix: "set -o \(parameter)=\(keyword) on this service"))
             intents.append(.lowercaseServiceKeyword(service, parameter: parameter, keyword: keyword))
         } else {
-            findings.append(Finding(.manual, .miscasedKeyword, at: location, subject: service.id, message,
-                                    fix: "set -o \(parameter)=\(keyword) on this service by hand"))
+            findings.append(
+                Finding(
+                    .manual, .miscasedKeyword, at: location, subject: service.id, message,
+                    fix: "set -o \(parameter)=\(keyword) on this service by hand"))
         }
     }
 }

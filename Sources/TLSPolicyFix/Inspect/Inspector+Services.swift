@@ -8,8 +8,9 @@ extension InspectionState {
     mutating func inspectServices(role: String) {
         let mainMaps = configuration.value("\(role)_tls_policy_maps")
         let fromFix = roleServernameFromFix[role] ?? false
-        let mainClient = PolicyClient(role: role, label: "main.cf", hasServername: roleHasServername[role] ?? false, servernameFromFix: fromFix,
-                                      maps: mainMaps, mapsLocation: mainCfLocation("\(role)_tls_policy_maps"))
+        let mainClient = PolicyClient(
+            role: role, label: "main.cf", hasServername: roleHasServername[role] ?? false, servernameFromFix: fromFix,
+            maps: mainMaps, mapsLocation: mainCfLocation("\(role)_tls_policy_maps"))
         guard let masterCf else {
             clients.append(mainClient)
             return
@@ -51,11 +52,15 @@ extension InspectionState {
             }
             let mapsParameter = "\(role)_tls_policy_maps"
             if service.override(mapsParameter) != nil {
-                clients.append(PolicyClient(role: role, label: "master.cf service \(service.id)", hasServername: hasServername,
-                                            servernameFromFix: servernameFromFix, maps: value(mapsParameter), mapsLocation: location))
+                clients.append(
+                    PolicyClient(
+                        role: role, label: "master.cf service \(service.id)", hasServername: hasServername,
+                        servernameFromFix: servernameFromFix, maps: value(mapsParameter), mapsLocation: location))
             } else {
-                clients.append(PolicyClient(role: role, label: "master.cf service \(service.id)", hasServername: hasServername,
-                                            servernameFromFix: servernameFromFix, maps: mainMaps, mapsLocation: mainClient.mapsLocation))
+                clients.append(
+                    PolicyClient(
+                        role: role, label: "master.cf service \(service.id)", hasServername: hasServername,
+                        servernameFromFix: servernameFromFix, maps: mainMaps, mapsLocation: mainClient.mapsLocation))
             }
         }
     }

@@ -32,8 +32,9 @@ extension InspectionState {
         let shadowed = Self.shadowedKeys(lists.lists, loaded)
         for reference in lists.references {
             guard let table = loaded[reference] else { continue }
-            try inspect(table, needsSNI: lists.needsSNI[reference] ?? false, gainsSNIFrom: lists.gainsSNIFrom[reference],
-                        shadowed: shadowed[reference] ?? [])
+            try inspect(
+                table, needsSNI: lists.needsSNI[reference] ?? false, gainsSNIFrom: lists.gainsSNIFrom[reference],
+                shadowed: shadowed[reference] ?? [])
         }
     }
 
@@ -188,11 +189,15 @@ extension InspectionState {
 
     /// An entry's own servername is the keyword in another case: sent
     /// literally as the SNI name (see Inspector+Keywords).
-    mutating func reportMiscasedKeyword(_ miscased: (keyword: String, written: [UInt8]), of view: PolicySites.View, in sites: PolicySites,
-                                        level: TLSSecurityLevel, fixable: Bool) {
-        findings.append(Finding(fixable ? .fixable : .manual, .miscasedKeyword, at: sites.location(of: view), subject: sites.key(of: view),
-                                level: level, Self.miscasedMessage(miscased.written, keyword: miscased.keyword),
-                                fix: "write servername=\(miscased.keyword) in lower case" + (fixable ? "" : " by hand")))
+    mutating func reportMiscasedKeyword(
+        _ miscased: (keyword: String, written: [UInt8]), of view: PolicySites.View, in sites: PolicySites,
+        level: TLSSecurityLevel, fixable: Bool
+    ) {
+        findings.append(
+            Finding(
+                fixable ? .fixable : .manual, .miscasedKeyword, at: sites.location(of: view), subject: sites.key(of: view),
+                level: level, Self.miscasedMessage(miscased.written, keyword: miscased.keyword),
+                fix: "write servername=\(miscased.keyword) in lower case" + (fixable ? "" : " by hand")))
     }
 
     /// Where an entry's servername value is in its value, when the tool can
@@ -210,9 +215,11 @@ extension InspectionState {
     /// A fingerprint entry without servername that main.cf's new servername
     /// reaches: it will send SNI without an edit of its own.
     mutating func noteFingerprintGainsSNI(_ view: PolicySites.View, in sites: PolicySites, from parameter: String) {
-        findings.append(Finding(.note, .fingerprintAtRisk, at: sites.location(of: view), subject: sites.key(of: view), level: .fingerprint,
-                                "fingerprint: the new main.cf \(parameter) gives this entry SNI too;"
-                                    + " a server that picks its certificate by SNI may then present another one than the pinned"))
+        findings.append(
+            Finding(
+                .note, .fingerprintAtRisk, at: sites.location(of: view), subject: sites.key(of: view), level: .fingerprint,
+                "fingerprint: the new main.cf \(parameter) gives this entry SNI too;"
+                    + " a server that picks its certificate by SNI may then present another one than the pinned"))
     }
 
     /// Whether smtp(8) can ever select this site: the one it uses for its

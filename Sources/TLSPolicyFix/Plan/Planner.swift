@@ -111,11 +111,12 @@ struct PlanBuilder {
     /// one line each: their values are runs of the file's bytes.
     private func lowercaseEdits(_ table: LoadedTable, _ entries: [Int: Range<Int>]) -> ByteEdits {
         let source = table.source!
-        return ByteEdits(entries.keys.sorted().map { entry in
-            let value = source.record(at: entry).value
-            let range = (value.startIndex + entries[entry]!.lowerBound)..<(value.startIndex + entries[entry]!.upperBound)
-            return ByteEdit(range: range, replacement: source.text.bytes[range].asciiLowercased())
-        })
+        return ByteEdits(
+            entries.keys.sorted().map { entry in
+                let value = source.record(at: entry).value
+                let range = (value.startIndex + entries[entry]!.lowerBound)..<(value.startIndex + entries[entry]!.upperBound)
+                return ByteEdit(range: range, replacement: source.text.bytes[range].asciiLowercased())
+            })
     }
 
     private mutating func add(_ new: ByteEdits, to path: String, text: ConfigText) {
