@@ -55,6 +55,16 @@ public struct PostfixDefaults: Sendable {
         return nil
     }
 
+    /// Whether `value` holds a stand-in for a host-dependent default
+    /// ("<myhostname>"): its real text is known only on the machine that
+    /// runs the image, so it is not judged as a hostname.
+    public static func hasHostDependentStandIn(_ value: [UInt8]) -> Bool {
+        ["<myhostname>", "<mydomain>"].contains { standIn in
+            let needle = Array(standIn.utf8)
+            return value.count >= needle.count && (0...(value.count - needle.count)).contains { value[$0..<($0 + needle.count)].elementsEqual(needle) }
+        }
+    }
+
     /// Every parameter with a default here, sorted.
     public var parameterNames: [String] { table.keys.sorted() }
 }

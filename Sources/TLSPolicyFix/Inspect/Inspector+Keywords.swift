@@ -19,7 +19,7 @@ extension InspectionState {
     /// The error for a servername parameter's value that valid_hostname()
     /// rejects (smtp_tls_policy.c, after the policy lookup), if it is one.
     static func invalidServername(_ parameter: String, _ value: [UInt8]) -> String? {
-        guard !value.isEmpty, !isValidHostname(value) else { return nil }
+        guard !value.isEmpty, !isValidHostname(value), !PostfixDefaults.hasHostDependentStandIn(value) else { return nil }
         return
             "\"\(parameter) = \(value.printable)\" specifies an invalid hostname; smtp(8) defers every TLS delivery that has no servername of its own"
     }
