@@ -2,10 +2,12 @@
 // refuses with a clear message (and no write) when a check fails. The tool
 // runs as root from package hooks, so it must not become the tool that
 // writes where an unprivileged user can steer it: a directory or file others
-// may write, a symbolic link leading out of the configuration directory, a
-// source whose owner differs from its index's. It also refuses to start when
-// the new files cannot fit (full disk) or cannot be written (read-only file
-// system), rather than failing half-way.
+// may write, a symbolic link leading
+// out of the configuration directory, a source whose owner differs from its
+// index's. Paths are those the run's PathResolver resolved, once, inside
+// the root. It also refuses to start when the new files cannot fit (full
+// disk) or cannot be written (read-only file system), rather than failing
+// half-way.
 
 import FileSafety
 
@@ -31,8 +33,8 @@ public struct WriteOptions: Sendable {
 enum WritePolicy {
     /// Checks the configuration directory itself; called before anything in
     /// it is written (including the completion of an interrupted apply).
-    static func checkDirectory(_ canonicalDirectory: String, display: String) throws(ApplyError) {
-        let st = try status(of: canonicalDirectory, display: display)
+    static func checkDirectory(_ directory: ResolvedPath, display: String) throws(ApplyError) {
+        let st = try status(of: directory.path, display: display)
         guard (st.st_mode & S_IFMT) == S_IFDIR else {
             throw .refused(path: display, reason: "not a directory")
         }
@@ -40,21 +42,24 @@ enum WritePolicy {
     }
 
     /// Checks every target; throws the first refusal.
-    static func check(_ targets: [WriteTarget], configDirectory canonicalDirectory: String, options: WriteOptions) throws(ApplyError) {
+    static func check(
+        _ targets: [WriteTarget], configDirectory canonicalDirectory: String, options: WriteOptions, resolver: PathResolver
+    ) throws(ApplyError) {
         let allowed = options.allowedOutside.map { canonicalPath($0) ?? $0 }
         var needed: [UInt64: (bytes: Int, files: Int, display: String)] = [:]
         for target in targets {
-            let resolved: String
+            let resolved: ResolvedPath
             do {
-                resolved = try resolveSymlinks(target.path)
+                resolved = try resolver.resolve(target.path)
             } catch {
                 throw .unresolvable(path: target.display, cause: error)
             }
-            let (directory, name) = split(resolved)
-            guard let canonicalDirectoryOfTarget = canonicalPath(directory) else {
-                throw .refused(path: target.display, reason: "cannot resolve its directory \(directory): \(String(cString: strerror(errno)))")
+            guard resolved.name != nil else { throw .refused(path: target.display, reason: "\(resolved.path) is not a file") }
+            if resolved.followedLink && !resolved.exists {
+                throw .unresolvable(path: target.display, cause: FileSafetyError.danglingSymlink(link: target.path, missingTarget: resolved.path))
             }
-            let canonical = joinPath(canonicalDirectoryOfTarget, name)
+            let canonical = resolved.path
+            let canonicalDirectoryOfTarget = resolved.directory.path
             guard isWithin(canonical, canonicalDirectory) || allowed.contains(where: { isWithin(canonical, $0) }) else {
                 throw .refused(path: target.display, reason: "\(canonical) is outside the configuration directory \(canonicalDirectory); name it with --allow-path to let apply write it")
             }
@@ -67,7 +72,13 @@ enum WritePolicy {
             if targetExists {
                 try checkNotWritableByOthers(targetStatus, display: target.display, what: "the file")
             }
-            if let source = target.sourcePath {
+            if let sourcePath = target.sourcePath {
+                let source: String
+                do {
+                    source = try resolver.resolve(sourcePath).path
+                } catch {
+                    throw .unresolvable(path: target.display, cause: error)
+                }
                 let sourceStatus = try status(of: source, display: target.display)
                 try checkNotWritableByOthers(sourceStatus, display: target.display, what: "its source \(source)")
                 if targetExists, sourceStatus.st_uid != targetStatus.st_uid {
