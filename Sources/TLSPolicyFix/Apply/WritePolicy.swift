@@ -2,7 +2,8 @@
 // refuses with a clear message (and no write) when a check fails. The tool
 // runs as root from package hooks, so it must not become the tool that
 // writes where an unprivileged user can steer it: a directory or file others
-// may write, a symbolic link leading
+// may write, a directory on the way that another user owns (who could
+// rename it or what is in it between two steps), a symbolic link leading
 // out of the configuration directory, a source whose owner differs from its
 // index's. Paths are those the run's PathResolver resolved, once, inside
 // the root. It also refuses to start when the new files cannot fit (full
@@ -39,6 +40,7 @@ enum WritePolicy {
             throw .refused(path: display, reason: "not a directory")
         }
         try checkNotWritableByOthers(st, display: display, what: "the configuration directory")
+        try checkOwners(directory.path, st.st_uid, above: directory.name == nil ? directory.directories.dropFirst() : directory.directories[...], display: display)
     }
 
     /// Checks every target; throws the first refusal.
@@ -66,6 +68,7 @@ enum WritePolicy {
 
             let directoryStatus = try status(of: canonicalDirectoryOfTarget, display: target.display)
             try checkNotWritableByOthers(directoryStatus, display: target.display, what: "its directory \(canonicalDirectoryOfTarget)")
+            try checkOwners(nil, 0, above: resolved.directories[...], display: target.display)
             var targetStatus = stat()
             let targetExists = lstat(canonical, &targetStatus) == 0
             let existingSize = targetExists ? Int(targetStatus.st_size) : 0
@@ -117,6 +120,31 @@ enum WritePolicy {
         guard geteuid() == 0, st.st_mode & (S_IWGRP | S_IWOTH) != 0 else { return }
         let mode = String(st.st_mode & 0o7777, radix: 8)
         throw .refused(path: display, reason: "\(what) is writable by group or others (mode \(mode)); as root this tool refuses to write there (chmod go-w)")
+    }
+
+    /// Refuses, when running as root, a directory on the way to what is
+    /// written (`directories`, from the file's own up to "/") that a user
+    /// other than root owns, or that group or others may write without the
+    /// sticky bit (a sticky directory's entries, root's here, stay root's).
+    /// Such a user could rename what apply checked and put a link to any
+    /// file in its place between two steps, and apply, as root, would write
+    /// there. postmap, run as root, switches to the source file's owner
+    /// instead (and warns when root's files are built in a directory root
+    /// does not own); this tool also writes main.cf and cannot.
+    static func checkOwners(_ path: String?, _ owner: uid_t, above directories: ArraySlice<PinnedDirectory>, display: String) throws(ApplyError) {
+        guard geteuid() == 0 else { return }
+        if let path, owner != 0 { throw notRootsDirectory(path, owner, display: display) }
+        for directory in directories {
+            if directory.owner != 0 { throw notRootsDirectory(directory.path, directory.owner, display: display) }
+            if directory.mode & (S_IWGRP | S_IWOTH) != 0 && directory.mode & S_ISVTX == 0 {
+                let mode = String(directory.mode & 0o7777, radix: 8)
+                throw .refused(path: display, reason: "\(directory.path) is writable by group or others (mode \(mode)); as root this tool refuses to write below it (chmod go-w)")
+            }
+        }
+    }
+
+    private static func notRootsDirectory(_ path: String, _ owner: uid_t, display: String) -> ApplyError {
+        .refused(path: display, reason: "the directory \(path) belongs to uid \(owner), who could replace what apply writes there by a link to any file; as root this tool writes only in directories root owns (chown root, or run postmap for this table as uid \(owner))")
     }
 
     static func status(of path: String, display: String) throws(ApplyError) -> stat {
