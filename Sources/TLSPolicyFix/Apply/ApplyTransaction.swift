@@ -133,7 +133,9 @@ extension ApplyTransaction {
 
     /// main.cf and master.cf as resolved, for the locks postconf takes.
     var postfixFiles: [String] {
-        ["main.cf", "master.cf"].map { name in (try? resolver.resolve(joinPath(location.directory, name)).path) ?? joinPath(canonicalDirectory, name) }
+        ["main.cf", "master.cf"].map { name in
+            (try? resolver.resolve(joinPath(location.directory, name)).path) ?? joinPath(canonicalDirectory, name)
+        }
     }
 
     mutating func lockDirectory() throws(FixError) {

@@ -40,7 +40,9 @@ enum WritePolicy {
             throw .refused(path: display, reason: "not a directory")
         }
         try checkNotWritableByOthers(st, display: display, what: "the configuration directory")
-        try checkOwners(directory.path, st.st_uid, above: directory.name == nil ? directory.directories.dropFirst() : directory.directories[...], display: display)
+        // The directories above it: its own is `directory.directory` itself when the path has no name.
+        let above = directory.name == nil ? directory.directories.dropFirst() : directory.directories[...]
+        try checkOwners(directory.path, st.st_uid, above: above, display: display)
     }
 
     /// Checks every target; throws the first refusal.
