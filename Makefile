@@ -8,7 +8,8 @@
 #   make install  PREFIX=/usr/local DESTDIR=... : binary, man page, completions
 #
 # Each target installs the Debian packages it needs when they are missing
-# (scripts/install-deps.sh; root only).
+# (scripts/install-deps.sh; root only): building needs libdb-dev alone;
+# the targets that run Postfix (test, e2e, demo, bench) also install it.
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -17,24 +18,29 @@ BUILD_FLAGS ?=
 DEBUG_BIN = .build/debug/postfix-tls-fix
 RELEASE_BIN = .build/release/postfix-tls-fix
 
-.PHONY: all deps build test unit e2e demo bench install clean
+.PHONY: all deps build-deps build test unit e2e demo bench install clean
 
 all: build
 
 deps:
-	@./scripts/install-deps.sh
+	@./scripts/install-deps.sh all
 
-build: deps
+build-deps:
+	@./scripts/install-deps.sh build
+
+build: build-deps
 	$(SWIFT) build $(BUILD_FLAGS)
 
 # Unit, differential and golden tests; the install test (scripts/install.sh
-# into a scratch DESTDIR: binary, man page, completions); then the
+# into a scratch DESTDIR: binary, man page, completions); the Ansible role
+# run by ansible-core from PyPI (Tests/ansible); then the
 # end-to-end test, which CI must actually run (its exit status 77, "cannot
 # run here", fails under CI).
 test: deps
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(BUILD_FLAGS)
 	./Tests/install/run-install-test.sh $(DEBUG_BIN)
+	./Tests/ansible/run-ansible-test.sh $(DEBUG_BIN)
 	@$(MAKE) --no-print-directory e2e-run
 
 unit: deps
@@ -58,7 +64,7 @@ bench: deps
 	$(SWIFT) build -c release --product postfix-tls-fix $(BUILD_FLAGS)
 	@./scripts/bench.sh $(RELEASE_BIN)
 
-install: deps
+install: build-deps
 	$(SWIFT) build -c release --product postfix-tls-fix $(BUILD_FLAGS)
 	./scripts/install.sh $(RELEASE_BIN) "$(DESTDIR)" "$(PREFIX)"
 

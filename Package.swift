@@ -25,17 +25,30 @@ let package = Package(
             path: "Sources/CLibDB",
             providers: [.apt(["libdb-dev"])]
         ),
+        // statx(2) attributes (mount point, immutable, append-only), which
+        // Swift's Glibc module does not declare.
+        .systemLibrary(name: "CFileAttributes", path: "Sources/CFileAttributes"),
         // Atomic replacement of files and the locks that serialize writers.
         .target(
             name: "FileSafety",
-            dependencies: [.product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["CFileAttributes", .product(name: "SystemPackage", package: "swift-system")]
         ),
+        // ICU's C API (libicu-dev), the library Postfix's casefold() folds
+        // UTF-8 table keys with; only libicuuc is linked.
+        .systemLibrary(
+            name: "CICU",
+            path: "Sources/CICU",
+            providers: [.apt(["libicu-dev"])]
+        ),
+        // Table keys folded as Postfix folds them (casefold.c): ICU full
+        // case folding with smtputf8_enable = yes, ASCII otherwise.
+        .target(name: "KeyFolding", dependencies: ["CICU"]),
         // Lossless models of main.cf, master.cf and policy table sources.
-        .target(name: "PostconfModel"),
+        .target(name: "PostconfModel", dependencies: ["KeyFolding"]),
         // Berkeley DB hash:/btree: index files, postmap-compatible.
         .target(
             name: "HashMap",
-            dependencies: ["CLibDB", "FileSafety"]
+            dependencies: ["CLibDB", "FileSafety", "KeyFolding"]
         ),
         // Postfix's own programs (postconf, postmap, postfix, posttls-finger):
         // found, run with bounded pipes, and their output read.
@@ -63,7 +76,8 @@ let package = Package(
         // by the test targets.
         .target(name: "PostfixTestSupport", path: "Tests/PostfixTestSupport"),
         .testTarget(name: "PostconfModelTests", dependencies: ["PostconfModel", "PostfixTestSupport"]),
-        .testTarget(name: "HashMapTests", dependencies: ["HashMap", "FileSafety", "PostfixTestSupport"]),
+        .testTarget(name: "FileSafetyTests", dependencies: ["FileSafety", "PostfixTestSupport"]),
+        .testTarget(name: "HashMapTests", dependencies: ["HashMap", "FileSafety", "PostconfModel", "KeyFolding", "PostfixTestSupport"]),
         .testTarget(
             name: "TLSPolicyFixTests",
             dependencies: ["TLSPolicyFix", "PostfixTools", "TerminalOutput", "PostconfModel", "HashMap", "PostfixTestSupport"]

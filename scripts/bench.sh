@@ -217,7 +217,7 @@ awk -F '\t' -v big="$largest" -v small="$previous" '
                     sprintf("%-5s time per entry %s -> %s entries: %.3f -> %.3f us (x%.2f, at most x1.20)", c, small, big, per[small, c], per[big, c], growth))
             }
         }
-        if (missed) print "bench: " missed " target" (missed > 1 ? "s" : "") " missed (see above; README \"Performance\" says why)"
+        if (missed) print "bench: " missed " target" (missed > 1 ? "s" : "") " missed (see above; docs/performance.md says why)"
         else print "bench: all targets met"
         exit missed > 0
     }' "$results"

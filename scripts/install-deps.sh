@@ -1,14 +1,24 @@
 #!/bin/sh
-# install-deps.sh: install the Debian packages the build and the tests need,
-# non-interactively, and only when something is missing.
+# install-deps.sh: install the Debian packages the build (`build`) or the
+# build and the tests (`all`, the default) need, non-interactively, and only
+# when something is missing.
 #
-# The tests run the real Postfix tools (postmap, postconf, smtp(8)) as ground
-# truth, so Postfix itself is a test dependency. debconf is told "No
-# configuration" so that installing Postfix neither asks questions nor starts
-# a system mail server.
+# Building needs libdb-dev and libicu-dev. The tests run the real Postfix tools
+# (postmap, postconf, smtp(8)) as ground truth, so Postfix itself is a test
+# dependency, installed only for the targets that run it. debconf is told
+# "No configuration" so that installing Postfix neither asks questions nor
+# starts a system mail server.
+#
+# Usage: scripts/install-deps.sh [build|all]
 set -eu
 
-packages="libdb-dev db5.3-util postfix postfix-lmdb postfix-cdb postfix-pcre dnsmasq-base openssl iproute2 util-linux time man-db"
+build="libdb-dev libicu-dev"
+tests="db5.3-util postfix postfix-lmdb postfix-cdb postfix-pcre dnsmasq-base openssl iproute2 util-linux time man-db"
+case "${1:-all}" in
+    build) packages="$build" ;;
+    all) packages="$build $tests" ;;
+    *) echo "usage: install-deps.sh [build|all]" >&2; exit 2 ;;
+esac
 
 missing=""
 for p in $packages; do

@@ -1,14 +1,12 @@
 #!/bin/sh
 # install.sh: installs a built postfix-tls-fix with its man page,
 # postfix-tls-fix(8), and its bash, zsh and fish completions. The man page
-# and the completions come from the same ArgumentParser definitions as
-# --help: the page from swift-argument-parser's generate-manual plugin, the
-# completions from the binary's --generate-completion-script.
+# is docs/postfix-tls-fix.8; the completions come from the same
+# ArgumentParser definitions as --help (--generate-completion-script).
 #
 # Usage: scripts/install.sh BIN DESTDIR PREFIX
 #   BIN      the built executable, e.g. .build/release/postfix-tls-fix (the
-#            Makefile's install target builds it first). The man page is
-#            generated in the same build directory and configuration.
+#            Makefile's install target builds it first).
 #   DESTDIR  staging directory for packages ("" installs in place)
 #   PREFIX   e.g. /usr/local or /usr
 #
@@ -34,37 +32,18 @@ case $prefix in
 esac
 
 package=$(cd "$(dirname "$0")/.." && pwd)
-bindir=$(cd "$(dirname "$bin")" && pwd -P)
-configuration=$(basename "$bindir")
-# The build directory (swift build's --scratch-path) is the nearest parent
-# that holds SwiftPM's workspace-state.json.
-scratch=$(dirname "$bindir")
-while [ ! -f "$scratch/workspace-state.json" ]; do
-    [ "$scratch" != / ] || { echo "install: $bin is not inside a SwiftPM build directory" >&2; exit 1; }
-    scratch=$(dirname "$scratch")
-done
-
 work=$(mktemp -d "${TMPDIR:-/tmp}/$name-install.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 # --- man page ---------------------------------------------------------------
-pages=$scratch/plugins/GenerateManual/outputs/$name
-rm -rf "$pages"
-date_args=
+# docs/postfix-tls-fix.8 is written for people (the install test checks that
+# it names every option --help lists); only its date is filled in here.
 if [ -n "${SOURCE_DATE_EPOCH:-}" ]; then
-    date_args="--date $(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%d)"
+    date=$(LC_ALL=C date -u -d "@$SOURCE_DATE_EPOCH" '+%B %-d, %Y')
+else
+    date=$(LC_ALL=C date -u '+%B %-d, %Y')
 fi
-# shellcheck disable=SC2086
-if ! (cd "$package" && swift package --scratch-path "$scratch" plugin generate-manual \
-        --configuration "$configuration" -- --section 8 $date_args) >"$work/plugin.log" 2>&1; then
-    cat "$work/plugin.log" >&2
-    echo "install: generating the man page failed" >&2
-    exit 1
-fi
-[ -f "$pages/$name.8" ] || { cat "$work/plugin.log" >&2; echo "install: no man page in $pages" >&2; exit 1; }
-# generate-manual copies the help's blank lines between paragraphs into the
-# page verbatim; mdoc wants .Pp there (an empty line is a warning).
-sed 's/^$/.Pp/' "$pages/$name.8" > "$work/$name.8"
+sed "s/@DATE@/$date/" "$package/docs/$name.8" > "$work/$name.8"
 
 # --- completions ------------------------------------------------------------
 for shell in bash zsh fish; do

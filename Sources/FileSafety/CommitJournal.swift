@@ -56,9 +56,10 @@ public struct CommitJournal: Sendable {
         for (file, expected) in files {
             let current = try FileIdentity.of(path: file.targetPath)
             guard current == expected else { throw .targetChanged(path: file.targetPath) }
-            entries.append(JournalEntry(
-                temporaryPath: file.temporaryPath, targetPath: file.targetPath,
-                replacedIdentity: current, stagedIdentity: file.stagedIdentity))
+            entries.append(
+                JournalEntry(
+                    temporaryPath: file.temporaryPath, targetPath: file.targetPath,
+                    replacedIdentity: current, stagedIdentity: file.stagedIdentity))
         }
         if try FileIdentity.of(path: path) != nil {
             throw .journalInvalid(path: path, reason: "a journal already exists; recover() must run first")
@@ -83,7 +84,13 @@ public struct CommitJournal: Sendable {
             }
             completed.append(file.targetPath)
         }
-        try removeJournal()
+        // Every file is replaced: a failure now must not read as "nothing
+        // replaced". recover() finds them all in place and removes the journal.
+        do {
+            try removeJournal()
+        } catch {
+            throw .commitInterrupted(journal: path, completed: completed, cause: "\(error)")
+        }
     }
 
     /// Completes a commit that was interrupted after its commit point, if
@@ -176,8 +183,10 @@ public struct CommitJournal: Sendable {
     static func encode(_ entries: [JournalEntry]) -> [UInt8] {
         var fields = [header]
         for entry in entries {
-            fields += [entry.temporaryPath, entry.targetPath,
-                       entry.replacedIdentity.map(encode) ?? "-", encode(entry.stagedIdentity)]
+            fields += [
+                entry.temporaryPath, entry.targetPath,
+                entry.replacedIdentity.map(encode) ?? "-", encode(entry.stagedIdentity),
+            ]
         }
         fields.append("end")
         return fields.flatMap { Array($0.utf8) + [0] }
@@ -214,7 +223,7 @@ public struct CommitJournal: Sendable {
     static func decodeIdentity(_ text: String) -> FileIdentity? {
         let parts = text.split(separator: " ")
         guard parts.count == 5, let device = UInt64(parts[0]), let inode = UInt64(parts[1]),
-              let size = Int64(parts[2]), let modified = Int64(parts[3]), let changed = Int64(parts[4])
+            let size = Int64(parts[2]), let modified = Int64(parts[3]), let changed = Int64(parts[4])
         else { return nil }
         return FileIdentity(device: device, inode: inode, size: size, modified: modified, changed: changed)
     }

@@ -9,7 +9,8 @@
 //   POSTFIX_TLS_FIX_TEST_KILL_AT=N     SIGKILL at the Nth point reached
 //   POSTFIX_TLS_FIX_TEST_STOP_AT=NAME  SIGSTOP at the first point named NAME
 //                                      (a test then acts, e.g. fills the disk
-//                                      or runs postconf, and sends SIGCONT)
+//                                      or runs postconf, and sends SIGCONT);
+//                                      NAME#K stops at its Kth occurrence
 //   POSTFIX_TLS_FIX_TEST_TRACE=PATH    append "N name" per point reached to PATH
 
 #if DEBUG
@@ -18,7 +19,11 @@ import Synchronization
 
 public enum FaultInjection {
     private static let killAt: Int? = environment("POSTFIX_TLS_FIX_TEST_KILL_AT").flatMap { Int($0) }
-    private static let stopAt: String? = environment("POSTFIX_TLS_FIX_TEST_STOP_AT")
+    private static let stopAt: (name: String, occurrence: Int)? = environment("POSTFIX_TLS_FIX_TEST_STOP_AT").map { value in
+        guard let hash = value.lastIndex(of: "#"), let occurrence = Int(value[value.index(after: hash)...]) else { return (value, 1) }
+        return (String(value[..<hash]), occurrence)
+    }
+    private static let stopPointsSeen = Atomic<Int>(0)
     private static let tracePath: String? = environment("POSTFIX_TLS_FIX_TEST_TRACE")
     private static let reached = Atomic<Int>(0)
     private static let stopped = Atomic<Bool>(false)
@@ -26,7 +31,10 @@ public enum FaultInjection {
     /// Marks that the process has reached the step `name`.
     public static func point(_ name: StaticString) {
         guard killAt != nil || tracePath != nil || stopAt != nil else { return }
-        if let stopAt, "\(name)" == stopAt, !stopped.exchange(true, ordering: .sequentiallyConsistent) {
+        if let stopAt, "\(name)" == stopAt.name,
+            stopPointsSeen.add(1, ordering: .sequentiallyConsistent).newValue == stopAt.occurrence,
+            !stopped.exchange(true, ordering: .sequentiallyConsistent)
+        {
             raise(SIGSTOP)
         }
         let number = reached.add(1, ordering: .sequentiallyConsistent).newValue

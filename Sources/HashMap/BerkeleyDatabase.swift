@@ -43,7 +43,8 @@ final class BerkeleyDatabase {
         created.pointee.dbenv.pointee.app_private = Unmanaged.passUnretained(log).toOpaque()
         created.pointee.set_errcall!(created) { environment, _, message in
             guard let environment, let message,
-                  let context = environment.pointee.app_private else { return }
+                let context = environment.pointee.app_private
+            else { return }
             Unmanaged<MessageLog>.fromOpaque(context).takeUnretainedValue()
                 .append(String(cString: message))
         }
@@ -165,8 +166,9 @@ final class BerkeleyDatabase {
                         let valueOffset = buffer.load(fromByteOffset: slot - 8, as: UInt32.self)
                         let valueLength = buffer.load(fromByteOffset: slot - 12, as: UInt32.self)
                         slot -= 16
-                        try body(UnsafeRawBufferPointer(rebasing: buffer[Int(keyOffset)..<Int(keyOffset + keyLength)]),
-                                 UnsafeRawBufferPointer(rebasing: buffer[Int(valueOffset)..<Int(valueOffset + valueLength)]))
+                        try body(
+                            UnsafeRawBufferPointer(rebasing: buffer[Int(keyOffset)..<Int(keyOffset + keyLength)]),
+                            UnsafeRawBufferPointer(rebasing: buffer[Int(valueOffset)..<Int(valueOffset + valueLength)]))
                     }
                 }
             }

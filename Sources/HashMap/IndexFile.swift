@@ -44,11 +44,13 @@ public enum IndexFile {
     /// The value stored for `key`, or nil. Like Postfix's dict_db_lookup it
     /// tries the key with a trailing NUL first, then without. With
     /// `foldCase` (the default, as for postmap -q and Postfix daemons) the
-    /// query is folded to lower case first.
+    /// query is folded first as Postfix folds it: `utf8KeyFolding` is
+    /// smtputf8_enable (ICU full case folding; a key that is not UTF-8 is
+    /// then not looked up at all, and not found), else ASCII lower-casing.
     public static func lookup(
-        path: String, method: IndexAccessMethod, key: [UInt8], foldCase: Bool = true
+        path: String, method: IndexAccessMethod, key: [UInt8], foldCase: Bool = true, utf8KeyFolding: Bool = false
     ) throws -> [UInt8]? {
-        let query = foldCase ? PostmapConventions.foldedKey(key) : key
+        guard let query = foldCase ? PostmapConventions.foldedKey(key, utf8: utf8KeyFolding) : key else { return nil }
         return try withOpenDatabase(path: path, method: method) { database in
             if let value = try database.value(forKey: PostmapConventions.terminated(query)) {
                 return PostmapConventions.strippingTerminator(value)

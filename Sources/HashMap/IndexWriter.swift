@@ -1,10 +1,12 @@
 // IndexWriter.swift: builds a new .db exactly as postmap would (same access
-// method, page size, key folding, trailing NULs, first duplicate wins) but
+// method, page size, key folding (ICU's with smtputf8_enable = yes), trailing
+// NULs, first duplicate wins) but
 // into a staged temporary file, so the live index is replaced by one rename
 // and Postfix daemons see the change at once (the old inode's link count
 // drops to 0) instead of a file being rewritten under them.
 
 import FileSafety
+import KeyFolding
 import SystemPackage
 
 /// What a build stored and what it dropped.
@@ -25,7 +27,7 @@ public struct IndexBuildReport: Sendable, Equatable {
 }
 
 /// One record to write, as `IndexWriter.build` reads it: the key as written
-/// (not yet lower-cased), and the value, stored as `value` followed by
+/// (not yet folded), and the value, stored as `value` followed by
 /// `appended` (so that an edited record need not be copied out whole).
 public struct SourceRecord {
     public var key: ArraySlice<UInt8>
@@ -65,17 +67,21 @@ public enum IndexWriter {
     /// `metadataForNewFile` when there is no index yet (see
     /// postmapNewIndexMetadata). `expectedCount` is not needed any more (the
     /// records are counted) and is kept for source compatibility. No lock is
-    /// taken (see rebuild).
+    /// taken (see rebuild). `utf8KeyFolding` is smtputf8_enable of the
+    /// configuration whose postmap and daemons read the index: it decides
+    /// how keys are folded (see PostfixKeyFolding).
     public static func build(
         records: some Sequence<IndexRecord>,
         replacing indexPath: String,
         method: IndexAccessMethod,
         expectedCount: Int,
-        metadataForNewFile: FileMetadata
+        metadataForNewFile: FileMetadata,
+        utf8KeyFolding: Bool = false
     ) throws -> (staged: StagedFile, report: IndexBuildReport) {
         try build(
             from: IndexRecords(records: Array(records)),
-            replacing: indexPath, method: method, metadataForNewFile: metadataForNewFile)
+            replacing: indexPath, method: method, metadataForNewFile: metadataForNewFile,
+            utf8KeyFolding: utf8KeyFolding)
     }
 
     /// Writes the records of `source` into a new staged database, as
@@ -100,16 +106,22 @@ public enum IndexWriter {
     /// cache 2.4 s (a 64 MB cache saves another 20%). The order changes
     /// nothing in the result: duplicates keep their file order (the first
     /// still wins) and lookups do not depend on insertion order.
+    ///
+    /// With `utf8KeyFolding` (smtputf8_enable = yes) keys are folded by ICU
+    /// as casefold() folds them, and a key or value that is not UTF-8 is an
+    /// invalid record: postmap would skip it (TableSource already has).
     public static func build(
         from source: some IndexSource,
         replacing indexPath: String,
         method: IndexAccessMethod,
         metadataForNewFile: FileMetadata,
+        utf8KeyFolding: Bool = false,
         meanwhile: () -> Bool = { false }
     ) throws -> (staged: StagedFile, report: IndexBuildReport) {
+        let utf8 = utf8KeyFolding
         let recordCount = source.recordCount
         let sizing = Sizing(recordCount: recordCount, payloadBytes: estimatedPayload(of: source), method: method)
-        let order = method == .hash ? bucketOrder(of: source, bucketBits: sizing.bucketBits) : nil
+        let order = method == .hash ? bucketOrder(of: source, bucketBits: sizing.bucketBits, utf8: utf8) : nil
         var outcome = InsertOutcome()
         let staged = try AtomicFile.stage(
             replacing: indexPath, metadataForNewFile: metadataForNewFile
@@ -133,12 +145,12 @@ public enum IndexWriter {
             for position in 0..<recordCount {
                 let index = order.map { Int($0[position]) } ?? position
                 let record = source.record(at: index)
-                guard problem(with: record) == nil else {
+                guard problem(with: record, utf8: utf8) == nil else {
                     // Named as a scan in file order finds it.
-                    invalid = firstInvalidRecord(of: source, indexPath: indexPath)
+                    invalid = firstInvalidRecord(of: source, indexPath: indexPath, utf8: utf8)
                     break
                 }
-                batch.append(record, index: index)
+                batch.append(record, index: index, utf8: utf8)
                 if batch.isFull {
                     handOver(batch)
                     batch = inserter.emptyBatch()
@@ -174,21 +186,21 @@ public enum IndexWriter {
     /// counting and placing, since hashing every key twice cost more. Kept
     /// in 2 bytes where they fit (tables up to some 256 MB), as this array
     /// adds to apply's peak memory.
-    private static func bucketOrder(of source: some IndexSource, bucketBits: Int) -> [UInt32] {
+    private static func bucketOrder(of source: some IndexSource, bucketBits: Int, utf8: Bool) -> [UInt32] {
         bucketBits <= 16
-            ? bucketOrder(of: source, bucketBits: bucketBits, keepingBucketsAs: UInt16.self)
-            : bucketOrder(of: source, bucketBits: bucketBits, keepingBucketsAs: UInt32.self)
+            ? bucketOrder(of: source, bucketBits: bucketBits, utf8: utf8, keepingBucketsAs: UInt16.self)
+            : bucketOrder(of: source, bucketBits: bucketBits, utf8: utf8, keepingBucketsAs: UInt32.self)
     }
 
     private static func bucketOrder<Bucket: FixedWidthInteger & UnsignedInteger>(
-        of source: some IndexSource, bucketBits: Int, keepingBucketsAs: Bucket.Type
+        of source: some IndexSource, bucketBits: Int, utf8: Bool, keepingBucketsAs: Bucket.Type
     ) -> [UInt32] {
         let mask = UInt32((1 << bucketBits) - 1)
         let recordCount = source.recordCount
         var next = [Int](repeating: 0, count: (1 << bucketBits) + 1)
         let buckets = [Bucket](unsafeUninitializedCapacity: recordCount) { buckets, count in
             for index in 0..<recordCount {
-                let bucket = PostmapConventions.libdbHash(storedKeyOf: source.key(at: index)) & mask
+                let bucket = PostmapConventions.libdbHash(storedKeyOf: source.key(at: index), utf8: utf8) & mask
                 buckets[index] = Bucket(truncatingIfNeeded: bucket)
                 next[Int(bucket) + 1] += 1
             }
@@ -215,7 +227,8 @@ public enum IndexWriter {
         replacing indexPath: String,
         method: IndexAccessMethod,
         expectedCount: Int,
-        metadataForNewFile: FileMetadata
+        metadataForNewFile: FileMetadata,
+        utf8KeyFolding: Bool = false
     ) throws -> IndexBuildReport {
         let resolved = try resolveSymlinks(indexPath)
         var lock: FileLock?
@@ -227,25 +240,51 @@ public enum IndexWriter {
         defer { lock?.release() }
         let (staged, report) = try build(
             records: records, replacing: indexPath, method: method,
-            expectedCount: expectedCount, metadataForNewFile: metadataForNewFile)
+            expectedCount: expectedCount, metadataForNewFile: metadataForNewFile, utf8KeyFolding: utf8KeyFolding)
         try staged.commit()
         return report
     }
 
     /// Why postmap could never have written the record, or nil: keys and
     /// values are C strings to Postfix, so an empty key or an embedded NUL
-    /// cannot be.
-    private static func problem(with record: SourceRecord) -> String? {
+    /// cannot be; with `utf8` (smtputf8_enable = yes) postmap skips a key
+    /// or value that is not UTF-8. Nearly every record is ASCII: one pass
+    /// over key and value finds both NULs and bytes >= 0x80.
+    private static func problem(with record: SourceRecord, utf8: Bool) -> String? {
         if record.key.isEmpty { return "the key is empty" }
-        if record.key.contains(0) { return "the key contains a NUL byte" }
-        if record.value.contains(0) || record.appended.contains(0) { return "the value contains a NUL byte" }
+        let key = scan(record.key)
+        let value = scan(record.value)
+        let appended = scan(record.appended)
+        if key.nul { return "the key contains a NUL byte" }
+        if value.nul || appended.nul { return "the value contains a NUL byte" }
+        guard utf8 else { return nil }
+        if key.high && !PostfixKeyFolding.isValidUTF8(record.key) {
+            return "the key is not UTF-8, which postmap skips with smtputf8_enable = yes"
+        }
+        if (value.high && !PostfixKeyFolding.isValidUTF8(record.value))
+            || (appended.high && !PostfixKeyFolding.isValidUTF8(record.appended))
+        {
+            return "the value is not UTF-8, which postmap skips with smtputf8_enable = yes"
+        }
         return nil
     }
 
+    /// Whether the bytes hold a NUL, and a byte >= 0x80, in one pass.
+    @inline(__always)
+    private static func scan(_ bytes: ArraySlice<UInt8>) -> (nul: Bool, high: Bool) {
+        var lowest: UInt8 = 0xFF
+        var high: UInt8 = 0
+        for byte in bytes {
+            lowest = min(lowest, byte)
+            high |= byte
+        }
+        return (lowest == 0, high & 0x80 != 0)
+    }
+
     /// The error for the first record, in file order, that has a problem.
-    private static func firstInvalidRecord(of source: some IndexSource, indexPath: String) -> HashMapError? {
+    private static func firstInvalidRecord(of source: some IndexSource, indexPath: String, utf8: Bool) -> HashMapError? {
         for index in 0..<source.recordCount {
-            if let reason = problem(with: source.record(at: index)) {
+            if let reason = problem(with: source.record(at: index), utf8: utf8) {
                 return .invalidRecord(path: indexPath, index: index, reason: reason)
             }
         }

@@ -25,16 +25,20 @@ struct StoredRecordBatch: Sendable {
 
     var isFull: Bool { records.count == Self.capacity }
 
-    mutating func append(_ record: SourceRecord, index: Int) {
+    /// Appends a record IndexWriter.problem(with:) found nothing wrong
+    /// with; `utf8` is smtputf8_enable, which decides how keys fold.
+    mutating func append(_ record: SourceRecord, index: Int, utf8: Bool) {
         let keyStart = bytes.count
-        PostmapConventions.appendStoredKey(record.key, to: &bytes)
+        let stored = PostmapConventions.appendStoredKey(record.key, utf8: utf8, to: &bytes)
+        precondition(stored, "record \(index + 1): a key postmap skips was not caught")
         let keyEnd = bytes.count
         PostmapConventions.appendStoredValue(record.value, appended: record.appended, to: &bytes)
         let valueEnd = bytes.count
         // Without the NULs, as the index is read back.
         let share = bytes.withUnsafeBytes { bytes in
-            RecordDigest.recordShare(key: UnsafeRawBufferPointer(rebasing: bytes[keyStart..<keyEnd - 1]),
-                                     value: UnsafeRawBufferPointer(rebasing: bytes[keyEnd..<valueEnd - 1]))
+            RecordDigest.recordShare(
+                key: UnsafeRawBufferPointer(rebasing: bytes[keyStart..<keyEnd - 1]),
+                value: UnsafeRawBufferPointer(rebasing: bytes[keyEnd..<valueEnd - 1]))
         }
         records.append((keyEnd, valueEnd, index, share))
     }

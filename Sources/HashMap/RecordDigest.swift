@@ -11,6 +11,8 @@
 // random key per process), so digests are only comparable within one run,
 // and nobody can craft records that collide without knowing the key.
 
+import KeyFolding
+
 public struct RecordDigest: Sendable, Equatable {
     /// How many records were added.
     public private(set) var count = 0
@@ -25,8 +27,21 @@ public struct RecordDigest: Sendable, Equatable {
     }
 
     /// Adds a record as a source gives it: the key is folded as postmap
-    /// stores it, the value is `value` followed by `appended`.
-    public mutating func add(_ record: SourceRecord) {
+    /// stores it (`utf8KeyFolding`: smtputf8_enable, see PostfixKeyFolding),
+    /// the value is `value` followed by `appended`. A key postmap skips
+    /// (not UTF-8 with smtputf8) adds nothing, as postmap stores nothing.
+    public mutating func add(_ record: SourceRecord, utf8KeyFolding: Bool = false) {
+        if utf8KeyFolding && !PostfixKeyFolding.isASCII(record.key) {
+            guard let key = PostfixKeyFolding.fold(record.key, utf8: true) else { return }
+            key.withUnsafeBytes { key in
+                record.value.withUnsafeBytes { value in
+                    record.appended.withUnsafeBytes { appended in
+                        add(share: Self.recordShare(key: key, value: value, appended: appended))
+                    }
+                }
+            }
+            return
+        }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: record.key.count) { key in
             for (offset, byte) in record.key.enumerated() { key[offset] = PostmapConventions.folded(byte) }
             record.value.withUnsafeBytes { value in

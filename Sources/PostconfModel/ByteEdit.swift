@@ -126,3 +126,16 @@ extension Array where Element == UInt8 {
         return out
     }
 }
+
+extension Array where Element == UInt8 {
+    /// Where `needle` last occurs within `range` of these bytes.
+    public func lastRange(of needle: [UInt8], in range: Range<Int>) -> Range<Int>? {
+        guard !needle.isEmpty, range.count >= needle.count else { return nil }
+        var start = range.upperBound - needle.count
+        while start >= range.lowerBound {
+            if self[start..<start + needle.count].elementsEqual(needle) { return start..<start + needle.count }
+            start -= 1
+        }
+        return nil
+    }
+}

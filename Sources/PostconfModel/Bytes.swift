@@ -5,6 +5,8 @@
 // change must be written back unchanged. So the models work on [UInt8] with
 // Postfix's own (C locale) notion of white space and case.
 
+import KeyFolding
+
 /// Postfix's ISSPACE(): the C locale's isspace(), i.e. space, \t, \n, \v, \f, \r.
 @inline(__always)
 public func isPostfixSpace(_ byte: UInt8) -> Bool {
@@ -21,6 +23,14 @@ extension Collection where Element == UInt8 {
     /// The bytes with ASCII letters lower-cased, as postmap stores keys.
     public func asciiLowercased() -> [UInt8] {
         map(PostconfModel.asciiLowercased)
+    }
+
+    /// The key as Postfix stores it in an index and folds a lookup (see
+    /// PostfixKeyFolding): with `utf8` (smtputf8_enable = yes) ICU full case
+    /// folding of a non-ASCII key, else ASCII lower-casing. nil when `utf8`
+    /// and the key is not UTF-8: Postfix skips it, so it is never found.
+    public func postfixFoldedKey(utf8: Bool) -> [UInt8]? {
+        PostfixKeyFolding.fold(self, utf8: utf8)
     }
 
     /// Compares with an ASCII string, ignoring ASCII case (Postfix's strcasecmp).

@@ -96,6 +96,17 @@ public struct MainCf: Sendable {
         return ByteEdit(insert: appended, at: text.bytes.count)
     }
 
+    /// The edit that replaces the value in force of `name` (as written, not
+    /// expanded) with `value`, leaving everything around it as it is. Nil
+    /// when the parameter is unset or empty.
+    public func edit(replacingValueOf name: String, with value: [UInt8]) -> ByteEdit? {
+        guard let existing = definition(of: name), !existing.value.isEmpty, !existing.logicalLine.isContinued else { return nil }
+        // The value ends the line but for blanks, so its last occurrence on
+        // the line is the value itself.
+        let line = text.lines[existing.logicalLine.firstLine]
+        return text.bytes.lastRange(of: existing.value, in: line.start..<line.contentEnd).map { ByteEdit(range: $0, replacement: value) }
+    }
+
     /// Whether the file's last terminated line ends in CR LF.
     private var usesCRLF: Bool {
         guard let line = text.lines.last(where: \.hasNewline) else { return false }

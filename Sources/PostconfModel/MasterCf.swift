@@ -118,9 +118,10 @@ public struct MasterCf: Sendable {
             guard let (name, value) = Tokens.nameValue(valueToken) else {
                 throw ConfigFileError(location, "\"-o \(valueToken.printable)\": missing '=' after parameter name")
             }
-            overrides.append(MasterCfOverride(
-                name: String(decoding: name, as: UTF8.self), value: Array(value), braced: braced,
-                optionStart: joined.fileOffset(optionStart), end: joined.fileOffset(valueEnd)))
+            overrides.append(
+                MasterCfOverride(
+                    name: String(decoding: name, as: UTF8.self), value: Array(value), braced: braced,
+                    optionStart: joined.fileOffset(optionStart), end: joined.fileOffset(valueEnd)))
             index += 1
         }
         return MasterCfService(
@@ -138,7 +139,8 @@ public struct MasterCf: Sendable {
     public func edit(adding name: String, value: [UInt8], to service: MasterCfService) -> ByteEdit {
         let last = service.overrides.last
         let braced = last?.braced ?? false
-        let option = braced
+        let option =
+            braced
             ? Array("-o { \(name) = ".utf8) + value + Array(" }".utf8)
             : Array("-o \(name)=".utf8) + value
         let lastLine = text.lines[service.logicalLine.lastTextLine]
@@ -155,6 +157,15 @@ public struct MasterCf: Sendable {
             return ByteEdit(insert: lineEnd + Array(indentation) + option, at: lastLine.end)
         }
         return ByteEdit(insert: [0x20] + option, at: service.optionsEnd)
+    }
+
+    /// The edit that replaces an override's value (as written) with `value`,
+    /// in either form ("-o name=value", "-o { name = value }"). The value is
+    /// the override's last occurrence of its bytes: only blanks and '}'
+    /// follow it. Nil for an empty value.
+    public func edit(replacingValueOf override: MasterCfOverride, with value: [UInt8]) -> ByteEdit? {
+        guard !override.value.isEmpty else { return nil }
+        return text.bytes.lastRange(of: override.value, in: override.optionStart..<override.end).map { ByteEdit(range: $0, replacement: value) }
     }
 
     /// The physical line an offset is on, when it is the first text on that

@@ -347,7 +347,9 @@ private final class ExpansionContext {
                     break
                 }
                 guard isNameByte(buffer[cursor]) else {
-                    return fail("attribute name syntax error at: \"...\(buffer[buffer.startIndex..<cursor].printable)>>>\(buffer[cursor...].prefix(20).printable)\"")
+                    return fail(
+                        "attribute name syntax error at: \"...\(buffer[buffer.startIndex..<cursor].printable)>>>\(buffer[cursor...].prefix(20).printable)\""
+                    )
                 }
                 cursor += 1
             }
@@ -440,7 +442,9 @@ private final class ExpansionContext {
         let operatorStart = cursor
         while cursor < buffer.endIndex && isOperatorByte(buffer[cursor]) { cursor += 1 }
         guard let relation = RelationalOperator(buffer[operatorStart..<cursor]) else {
-            _ = fail("\"==\" or \"!=\" or \"<\" or \"<=\" or \">=\" or \">\" expected at: \"...\(left.printable)}>>>\(buffer[operatorStart...].prefix(20).printable)\"")
+            _ = fail(
+                "\"==\" or \"!=\" or \"<\" or \"<=\" or \">=\" or \">\" expected at: \"...\(left.printable)}>>>\(buffer[operatorStart...].prefix(20).printable)\""
+            )
             return nil
         }
         var compatibilityLevels = false
@@ -449,13 +453,16 @@ private final class ExpansionContext {
             while cursor < buffer.endIndex && isASCIIAlphanumeric(buffer[cursor]) { cursor += 1 }
             // postconf and the daemons register only "level" (compat_level.c).
             guard buffer[suffixStart..<cursor].elementsEqual("level".utf8) else {
-                _ = fail("bad operator suffix at: \"...\(buffer[operatorStart..<suffixStart].printable)>>>\(buffer[suffixStart..<cursor].printable)\"")
+                _ = fail(
+                    "bad operator suffix at: \"...\(buffer[operatorStart..<suffixStart].printable)>>>\(buffer[suffixStart..<cursor].printable)\"")
                 return nil
             }
             compatibilityLevels = true
         }
         guard let rightBrace = leftBrace(in: buffer, from: cursor) else {
-            _ = fail("\"{expression}\" expected at: \"...{\(left.printable)} \(buffer[operatorStart..<cursor].printable)>>>\(buffer[cursor...].prefix(20).printable)\"")
+            _ = fail(
+                "\"{expression}\" expected at: \"...{\(left.printable)} \(buffer[operatorStart..<cursor].printable)>>>\(buffer[cursor...].prefix(20).printable)\""
+            )
             return nil
         }
         guard let (right, next) = bracePayload(buffer, at: rightBrace) else { return nil }

@@ -84,33 +84,36 @@ public struct PolicyValue: Sendable, Equatable {
     }
 
     /// Why smtp(8) of the given version would reject this value (and defer
-    /// the mail), or nil when it accepts it.
+    /// the mail), or nil when it accepts it. smtp(8) stops at the first
+    /// problem; this lists them all, so that one edit can fix them all.
     public func problems(postfixVersion: PostfixVersion) -> [String] {
-        var problems: [String] = []
         guard let level else {
-            return ["invalid security level \"\(levelToken.printable)\""]
+            return [levelToken.isEmpty ? "invalid empty policy" : "invalid security level \"\(levelToken.printable)\""]
         }
-        for token in malformed {
-            if token.first == UInt8(ascii: "=") {
-                problems.append("malformed attribute/value pair \"\(token.printable)\": missing attribute name")
-            } else {
-                problems.append("malformed attribute/value pair \"\(token.printable)\": missing '=' after attribute name")
-            }
+        // Below "may" smtp(8) only logs "ignoring attribute ... with TLS
+        // disabled" for every later token, well-formed or not, and sends.
+        if level == .none { return [] }
+        var problems: [String] = malformed.map { token in
+            token.first == UInt8(ascii: "=")
+                ? "malformed attribute/value pair \"\(token.printable)\": missing attribute name"
+                : "malformed attribute/value pair \"\(token.printable)\": missing '=' after attribute name"
         }
-        if level == .none { return problems }  // smtp(8) ignores attributes with TLS off
         // Which rules were used, by number: a table has hundreds of
         // thousands of values to check, mostly with no problem at all.
         var seen: UInt64 = 0
         for attribute in attributes {
             let count = attribute.name.count
-            guard let number = PolicyValue.attributeRules.firstIndex(where: { $0.name.count == count && attribute.name.equalsIgnoringASCIICase(bytes: $0.name) }),
+            guard
+                let number = PolicyValue.attributeRules.firstIndex(where: {
+                    $0.name.count == count && attribute.name.equalsIgnoringASCIICase(bytes: $0.name)
+                }),
                 postfixVersion >= PolicyValue.attributeRules[number].since
             else {
                 problems.append("invalid attribute name: \"\(attribute.name.printable)\"")
                 continue
             }
             let rule = PolicyValue.attributeRules[number]
-            var name: String { String(decoding: rule.name, as: UTF8.self) }  // for messages only
+            let name = attribute.name.printable  // smtp(8) names it as written
             if !rule.repeatable && seen & (1 << number) != 0 {
                 problems.append("attribute \"\(name)\" is specified multiple times")
             }
@@ -118,13 +121,50 @@ public struct PolicyValue: Sendable, Equatable {
             if let levels = rule.levels, !levels.contains(level) {
                 problems.append("attribute \"\(name)\" invalid at security level \"\(level.rawValue)\"")
             }
-            if rule.nonEmpty && attribute.value.isEmpty {
-                problems.append("attribute \"\(name)\" has empty value")
-            } else if rule.isServername && !isValidHostname(attribute.value) {
-                problems.append("\"\(attribute.name.printable)=\(attribute.value.printable)\" specifies an invalid hostname")
-            }
+            if let problem = rule.check.problem(name: name, value: attribute.value) { problems.append(problem) }
+        }
+        // A TLSRPT policy's details without its type (3.10 on).
+        if seen & PolicyValue.policyDetails != 0 && seen & PolicyValue.policyType == 0 {
+            problems.append("built-in policy has unexpected attribute policy_ttl, policy_domain, policy_string, mx_host_pattern or policy_failure")
         }
         return problems
+    }
+
+    /// What smtp(8) requires of an attribute's value (tls_policy_lookup_one).
+    enum ValueCheck {
+        case any, nonEmpty
+        /// valid_hostname(), in servername's words.
+        case servername
+        /// "yes" or "no", any case.
+        case yesNo
+        /// Digits that fit an int.
+        case ttl
+        /// valid_hostname(), in the TLSRPT attributes' words.
+        case domain
+        /// One of these names, any case (tlsrpt_wrapper.c's tables).
+        case oneOf([String])
+
+        func problem(name: String, value: ArraySlice<UInt8>) -> String? {
+            let shown = value.printable
+            switch self {
+            case .any:
+                return nil
+            case .nonEmpty:
+                return value.isEmpty ? "attribute \"\(name)\" has empty value" : nil
+            case .servername:
+                return isValidHostname(value) ? nil : "\"\(name)=\(shown)\" specifies an invalid hostname"
+            case .yesNo:
+                return value.equalsIgnoringASCIICase("yes") || value.equalsIgnoringASCIICase("no")
+                    ? nil : "attribute \"\(name)\" has bad value: \"\(shown)\""
+            case .ttl:
+                let fits = !value.isEmpty && value.allSatisfy { (0x30...0x39).contains($0) } && Int(shown).map { $0 <= Int(Int32.max) } == true
+                return fits ? nil : "attribute \"\(name)\" has a malformed value: \"\(shown)\""
+            case .domain:
+                return isValidHostname(value) ? nil : "attribute \"\(name)\" has a malformed value: \"\(shown)\""
+            case .oneOf(let names):
+                return names.contains { value.equalsIgnoringASCIICase($0) } ? nil : "attribute \"\(name)\" has an unexpected value: \"\(shown)\""
+            }
+        }
     }
 
     private struct AttributeRule {
@@ -132,37 +172,58 @@ public struct PolicyValue: Sendable, Equatable {
         var name: [UInt8]
         var since: PostfixVersion
         var repeatable: Bool
-        var nonEmpty: Bool
+        var check: ValueCheck
         /// The levels it is allowed at; nil for all.
         var levels: [TLSSecurityLevel]?
-        /// Whether it is servername's, whose value must be a hostname.
-        let isServername: Bool
 
-        init(_ name: String, since: PostfixVersion = PostfixVersion(2, 3), repeatable: Bool = false, nonEmpty: Bool = false,
-             levels: [TLSSecurityLevel]? = nil) {
-            (self.name, self.since, self.repeatable, self.nonEmpty, self.levels) = (Array(name.utf8), since, repeatable, nonEmpty, levels)
-            isServername = name == "servername"
+        init(
+            _ name: String, since: PostfixVersion = PostfixVersion(2, 3), repeatable: Bool = false, check: ValueCheck = .any,
+            levels: [TLSSecurityLevel]? = nil
+        ) {
+            (self.name, self.since, self.repeatable, self.check, self.levels) = (Array(name.utf8), since, repeatable, check, levels)
         }
     }
 
-    /// The attributes smtp(8) accepts, by version (postconf(5), TLS_README).
-    /// At most 64: `problems` numbers the ones it has seen in a bit set.
+    /// The attributes smtp(8) accepts, by version (smtp_tls_policy.c; "last
+    /// one wins" counts as repeatable). At most 64: `problems` numbers the
+    /// ones it has seen in a bit set.
     private static let attributeRules: [AttributeRule] = [
-        AttributeRule("ciphers", nonEmpty: true),
+        AttributeRule("ciphers", check: .nonEmpty),
         AttributeRule("protocols"),
-        AttributeRule("match", repeatable: true, nonEmpty: true, levels: [.fingerprint, .verify, .secure]),
+        AttributeRule("match", repeatable: true, check: .nonEmpty, levels: [.fingerprint, .verify, .secure]),
         AttributeRule("exclude"),
-        AttributeRule("tafile", since: PostfixVersion(2, 11), repeatable: true, nonEmpty: true, levels: [.verify, .secure]),
-        AttributeRule("connection_reuse", since: PostfixVersion(3, 4), repeatable: true),
-        AttributeRule("servername", since: PostfixVersion(3, 4), nonEmpty: true),
-        AttributeRule("enable_rpk", since: PostfixVersion(3, 9)),
-        AttributeRule("policy_type", since: PostfixVersion(3, 10)),
-        AttributeRule("policy_domain", since: PostfixVersion(3, 10)),
+        AttributeRule("tafile", since: PostfixVersion(2, 11), repeatable: true, check: .nonEmpty, levels: [.verify, .secure]),
+        AttributeRule("connection_reuse", since: PostfixVersion(3, 4), repeatable: true, check: .yesNo),
+        AttributeRule("servername", since: PostfixVersion(3, 4), check: .servername),
+        AttributeRule("enable_rpk", since: PostfixVersion(3, 9), repeatable: true, check: .yesNo),
+        AttributeRule("policy_type", since: PostfixVersion(3, 10), check: .oneOf(["sts", "no-policy-found"])),
+        AttributeRule("policy_domain", since: PostfixVersion(3, 10), check: .domain),
         AttributeRule("policy_string", since: PostfixVersion(3, 10), repeatable: true),
         AttributeRule("mx_host_pattern", since: PostfixVersion(3, 10), repeatable: true),
-        AttributeRule("policy_failure", since: PostfixVersion(3, 10)),
-        AttributeRule("policy_ttl", since: PostfixVersion(3, 10)),
+        AttributeRule(
+            "policy_failure", since: PostfixVersion(3, 10),
+            check: .oneOf(["sts-policy-fetch-error", "sts-policy-invalid", "sts-webpki-invalid", "validation-failure"])),
+        AttributeRule("policy_ttl", since: PostfixVersion(3, 10), check: .ttl),
     ]
+
+    /// The bits of `attributeRules` that `problems` checks together.
+    private static let policyType = bits(["policy_type"])
+    private static let policyDetails = bits(["policy_ttl", "policy_domain", "policy_string", "mx_host_pattern", "policy_failure"])
+
+    private static func bits(_ names: [String]) -> UInt64 {
+        names.reduce(0) { bits, name in bits | 1 << attributeRules.firstIndex { $0.name == Array(name.utf8) }! }
+    }
+}
+
+/// The servername keyword a value means to be but is not, because it is
+/// written in another case ("HOSTNAME", "NextHop"): tls_client.c compares the
+/// keywords with strcmp and sends any other value literally as the SNI name.
+/// Nil for the keywords themselves and for every other value.
+public func miscasedServernameKeyword<Bytes: Collection>(_ value: Bytes) -> String? where Bytes.Element == UInt8 {
+    for keyword in ["hostname", "nexthop"] where value.equalsIgnoringASCIICase(keyword) && !value.elementsEqual(keyword.utf8) {
+        return keyword
+    }
+    return nil
 }
 
 /// Postfix's valid_hostname(): at most 255 bytes of dot-separated labels of

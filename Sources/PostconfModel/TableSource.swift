@@ -7,11 +7,16 @@
 // warning, lines without a value, lines with an unbalanced quote, lines that
 // start with white space and (with SMTPUTF8 enabled) lines that are not
 // UTF-8; the same lines are skipped here and reported as such.
+//
+// Keys are compared as postmap stores them: folded by casefold() (see
+// PostfixKeyFolding), which with SMTPUTF8 is ICU's full case folding, so
+// "straße.de" and "STRASSE.DE" are one key; without it, ASCII lower-casing.
 
 import Dispatch
+import KeyFolding
 
 /// One record of a table source, as postmap would store it (before postmap
-/// lower-cases the key).
+/// folds the key).
 public struct TableEntry: Sendable, Equatable {
     /// The key as written, quotes and backslashes included.
     public var key: [UInt8]
@@ -75,7 +80,7 @@ public struct TableSource: Sendable {
         let utf8Checks: Bool
         let text: ConfigText
         let spans: [EntrySpan]
-        /// The first entry of each (lower-cased) key: what postmap stores.
+        /// The first entry of each (folded) key: what postmap stores.
         let firstEntries: KeyTable
 
         init(path: String, skippedLines: [SkippedLine], utf8Checks: Bool, text: ConfigText, spans: [EntrySpan], firstEntries: KeyTable) {
@@ -175,7 +180,9 @@ public struct TableSource: Sendable {
             nonisolated(unsafe) let spans = spans
             return hashes.withUnsafeBufferPointer { hashes in
                 KeyTable(hashes: UnsafeBufferPointer(rebasing: hashes[..<entries]), halves: halves) { entry, other in
-                    guard TableSource.foldedKeysEqual(TableSource.key(of: spans[other], in: text), TableSource.key(of: spans[entry], in: text))
+                    guard
+                        TableSource.foldedKeysEqual(
+                            TableSource.key(of: spans[other], in: text), TableSource.key(of: spans[entry], in: text), utf8: utf8Checks)
                     else { return false }
                     spans[entry].line |= EntrySpan.repeatedKey
                     return true
@@ -281,34 +288,43 @@ public struct TableSource: Sendable {
         record(span, in: text).key
     }
 
-    /// How many records postmap stores: one per key, ignoring case.
+    /// How many records postmap stores: one per folded key.
     public var storedRecordCount: Int { storage.firstEntries.count }
 
     /// The entry postmap stores for the key of entry `index` (`key`, from
-    /// entry(at:)): the first one with that key, ignoring ASCII case,
-    /// possibly `index` itself.
+    /// entry(at:)): the first one with that key once folded, possibly
+    /// `index` itself.
     public func storedEntry(forKeyOf index: Int, key: ArraySlice<UInt8>) -> Int {
         guard storage.spans[index].hasRepeatedKey else { return index }
-        return storage.firstEntries.find(hash: TableSource.foldedHash(key)) { candidate in
-            TableSource.foldedKeysEqual(TableSource.key(of: storage.spans[candidate], in: storage.text), key)
+        let utf8 = storage.utf8Checks
+        return storage.firstEntries.find(hash: TableSource.foldedHash(key, utf8: utf8)) { candidate in
+            TableSource.foldedKeysEqual(TableSource.key(of: storage.spans[candidate], in: storage.text), key, utf8: utf8)
         }!
     }
 
-    /// The records postmap stores from this source: keys ASCII lower-cased,
-    /// the first of duplicate keys kept (postmap warns about the others).
+    /// `key` as postmap stores it from this source and as lookups fold it:
+    /// with SMTPUTF8 (utf8Checks) ICU full case folding, else ASCII
+    /// lower-casing; nil for a key Postfix skips (not UTF-8 with SMTPUTF8,
+    /// which no entry of the source has).
+    public func foldedKey(_ key: some Collection<UInt8>) -> [UInt8]? {
+        PostfixKeyFolding.fold(key, utf8: storage.utf8Checks)
+    }
+
+    /// The records postmap stores from this source: keys folded, the first
+    /// of duplicate keys kept (postmap warns about the others).
     public func storedRecords() -> [[UInt8]: [UInt8]] {
         var records: [[UInt8]: [UInt8]] = [:]
         records.reserveCapacity(storedRecordCount)
         for index in 0..<entryCount {
             let entry = entry(at: index)
-            let key = entry.key.asciiLowercased()
+            guard let key = foldedKey(entry.key) else { continue }
             if records[key] == nil { records[key] = Array(entry.value) }
         }
         return records
     }
 
     /// Where a line's key and value are, relative to the line, and the
-    /// hash of the lower-cased key.
+    /// hash of the folded key.
     struct RecordParts {
         var key: Range<Int>
         var value: Range<Int>
@@ -323,7 +339,10 @@ public struct TableSource: Sendable {
 
     /// Splits one logical line into key and value as postmap does.
     static func split(_ line: UnsafeBufferPointer<UInt8>, utf8Checks: Bool) -> SplitOutcome {
-        if utf8Checks && hasNonASCIIByte(line) && !line.isValidUTF8 {
+        // With SMTPUTF8 a line with a byte >= 0x80 is skipped unless it is
+        // UTF-8, and its key may need more than ASCII folding.
+        let foldsUTF8 = utf8Checks && hasNonASCIIByte(line)
+        if foldsUTF8 && !line.isValidUTF8 {
             return .skipped(.nonUTF8)
         }
         var index = 0
@@ -352,6 +371,7 @@ public struct TableSource: Sendable {
         var valueEnd = line.count
         while valueEnd > valueStart && isPostfixSpace(line[valueEnd - 1]) { valueEnd -= 1 }
         if keyEnd == 0 || valueStart == valueEnd { return .skipped(.missingValue) }
+        if foldsUTF8 { hash = foldedHash(line[0..<keyEnd], utf8: true) }
         return .record(RecordParts(key: 0..<keyEnd, value: valueStart..<valueEnd, keyHash: hash))
     }
 
@@ -368,8 +388,10 @@ public struct TableSource: Sendable {
         return raw[offset...].contains { $0 >= 0x80 }
     }
 
-    // FNV-1a over the lower-cased key: keys differing only in case collide
-    // on purpose, since postmap stores them as one.
+    // FNV-1a over the folded key: keys differing only in case collide on
+    // purpose, since postmap stores them as one. An ASCII key is folded
+    // byte by byte as it is hashed; a non-ASCII key with SMTPUTF8 is hashed
+    // folded by ICU (the same as the ASCII one it may fold to).
     static let foldedHashSeed: UInt64 = 0xcbf2_9ce4_8422_2325
 
     @inline(__always)
@@ -377,108 +399,21 @@ public struct TableSource: Sendable {
         (hash ^ UInt64(asciiLowercased(byte))) &* 0x0000_0100_0000_01b3
     }
 
-    static func foldedHash(_ key: ArraySlice<UInt8>) -> UInt64 {
-        key.reduce(foldedHashSeed, foldedHashStep)
-    }
-
-    static func foldedKeysEqual(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> Bool {
-        a.count == b.count && zip(a, b).allSatisfy { asciiLowercased($0) == asciiLowercased($1) }
-    }
-}
-
-/// An open-addressing hash table from key hashes to entry numbers: the
-/// first entry of each key. Each slot is 8 bytes (32 bits of hash, the entry
-/// number + 1), so a million keys take 16 MB and no allocation per key. It
-/// is kept in one or two halves, chosen by the hash's top bit, so that two
-/// threads can fill it at once: entries of one key always fall in the same
-/// half, where they are added in file order, so the first still wins.
-struct KeyTable: Sendable {
-    private var halves: [Half]
-
-    /// The entries with these key hashes, in file order, in `halves` (1 or
-    /// 2) halves. `sameKey(entry, other)` is called, from the thread
-    /// filling their half, when entry's hash is that of an earlier entry
-    /// `other`; it tells whether their keys are the same (and must then
-    /// mark `entry` as a repeat).
-    init(hashes: UnsafeBufferPointer<UInt64>, halves count: Int, sameKey: @Sendable (_ entry: Int, _ other: Int) -> Bool) {
-        // Each half sized for the entries it gets: at most half full.
-        let upper = count == 2 ? hashes.reduce(0) { $0 + Int($1 >> 63) } : 0
-        let sizes = [hashes.count - upper, upper]
-        halves = [Half](repeating: Half(capacity: 0), count: count)
-        halves.withUnsafeMutableBufferPointer { halves in
-            // Read by both threads, written by neither; each half is written by its own thread.
-            nonisolated(unsafe) let (halves, hashes) = (halves, hashes)
-            DispatchQueue.concurrentPerform(iterations: count) { number in
-                var half = Half(capacity: sizes[number])
-                for entry in hashes.indices where count == 1 || Int(hashes[entry] >> 63) == number {
-                    half.insertIfAbsent(entry, hash: hashes[entry]) { sameKey(entry, $0) }
-                }
-                halves[number] = half
-            }
+    static func foldedHash(_ key: some Collection<UInt8>, utf8: Bool) -> UInt64 {
+        if utf8 && !PostfixKeyFolding.isASCII(key), let folded = PostfixKeyFolding.fold(key, utf8: true) {
+            return folded.reduce(foldedHashSeed, foldedHashStep)
         }
+        return key.reduce(foldedHashSeed, foldedHashStep)
     }
 
-    var count: Int { halves.reduce(0) { $0 + $1.count } }
-
-    /// Calls `isSameKey` with the entries whose key has this hash until it
-    /// answers true; returns that entry.
-    func find(hash: UInt64, isSameKey: (Int) -> Bool) -> Int? {
-        halves[halves.count == 1 ? 0 : Int(hash >> 63)].find(hash: hash, isSameKey: isSameKey)
+    /// Whether postmap stores the two keys as one. Keys equal ignoring
+    /// ASCII case are (their other bytes are the same code points); with
+    /// SMTPUTF8 so are non-ASCII keys that ICU folds alike.
+    static func foldedKeysEqual(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>, utf8: Bool) -> Bool {
+        if a.count == b.count && zip(a, b).allSatisfy({ asciiLowercased($0) == asciiLowercased($1) }) { return true }
+        guard utf8 && !(PostfixKeyFolding.isASCII(a) && PostfixKeyFolding.isASCII(b)),
+            let foldedA = PostfixKeyFolding.fold(a, utf8: true)
+        else { return false }
+        return foldedA == PostfixKeyFolding.fold(b, utf8: true)
     }
-
-    private struct Half: Sendable {
-        private var slots: [UInt64]
-        private let mask: Int
-        private(set) var count = 0
-
-        init(capacity: Int) {
-            var size = 16
-            while size < capacity * 2 { size <<= 1 }
-            slots = [UInt64](repeating: 0, count: size)
-            mask = size - 1
-        }
-
-        func find(hash: UInt64, isSameKey: (Int) -> Bool) -> Int? {
-            let tag = hash >> 32
-            var slot = Int(truncatingIfNeeded: hash) & mask
-            while true {
-                let value = slots[slot]
-                if value == 0 { return nil }
-                if value >> 32 == tag, isSameKey(Int(value & 0xFFFF_FFFF) - 1) {
-                    return Int(value & 0xFFFF_FFFF) - 1
-                }
-                slot = (slot + 1) & mask
-            }
-        }
-
-        /// Adds `entry` unless an entry with the same key is there already.
-        mutating func insertIfAbsent(_ entry: Int, hash: UInt64, isSameKey: (Int) -> Bool) {
-            let tag = hash >> 32
-            var slot = Int(truncatingIfNeeded: hash) & mask
-            while true {
-                let value = slots[slot]
-                if value == 0 {
-                    slots[slot] = tag << 32 | UInt64(entry + 1)
-                    count += 1
-                    return
-                }
-                if value >> 32 == tag, isSameKey(Int(value & 0xFFFF_FFFF) - 1) { return }
-                slot = (slot + 1) & mask
-            }
-        }
-    }
-}
-
-/// A file that cannot be read as Postfix would read it: the location and
-/// what is wrong.
-public struct ConfigFileError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var location: SourceLocation
-    public var problem: String
-
-    public init(_ location: SourceLocation, _ problem: String) {
-        self.location = location
-        self.problem = problem
-    }
-
-    public var description: String { "\(location): \(problem)" }
 }

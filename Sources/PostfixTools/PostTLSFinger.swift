@@ -13,7 +13,6 @@
 //   Destination address lookup failed: REASON       (DNS)
 //   fatal: ... / warning: ...
 
-
 /// What one posttls-finger run saw.
 public struct TLSHandshake: Sendable, Equatable {
     /// The SNI name asked for (posttls-finger -s), nil for none.
@@ -153,8 +152,9 @@ public struct PostTLSFingerRun: Sendable {
     /// Runs posttls-finger once; throws only when it cannot be started.
     public func handshake(sni: String?) throws(PostfixToolError) -> TLSHandshake {
         // posttls-finger logs to standard error; one stream keeps the order.
-        let result = try PostfixProgram.run(executable, arguments(sni: sni),
-                                            environment: ["MAIL_CONFIG": configDirectory], mergeErrors: true)
+        let result = try PostfixProgram.run(
+            executable, arguments(sni: sni),
+            environment: ["MAIL_CONFIG": configDirectory], mergeErrors: true)
         return TLSHandshake(sni: sni, output: String(decoding: result.output, as: UTF8.self))
     }
 }

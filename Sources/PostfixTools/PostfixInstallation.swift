@@ -4,6 +4,10 @@
 
 import PostconfModel
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 public enum PostfixInstallation {
     /// The installed Postfix's built-in defaults, `postconf -c DIR -d` (with
     /// the per-service parameters of DIR's master.cf); their `version` is
@@ -23,15 +27,43 @@ public enum PostfixInstallation {
         case notRunning
     }
 
-    /// `postfix -c DIR reload` when that instance is running (`postfix -c
-    /// DIR status` exits 0), so that daemons read the new main.cf, master.cf
+    /// `postfix -c DIR reload` when that instance is running (isRunning), so that daemons read the new main.cf, master.cf
     /// and tables that are read only at start-up.
     public static func reloadIfRunning(configDirectory: String) throws(PostfixToolError) -> ReloadOutcome {
-        guard try PostfixProgram.run("postfix", ["-c", configDirectory, "status"]).status == 0 else { return .notRunning }
+        guard try isRunning(configDirectory: configDirectory) else { return .notRunning }
         let reload = try PostfixProgram.run("postfix", ["-c", configDirectory, "reload"])
         guard reload.status == 0 else {
             throw .failed(command: "postfix -c \(configDirectory) reload", status: reload.status, errors: reload.errorText)
         }
         return .reloaded
+    }
+
+    /// Whether the instance of DIR runs: its master.pid names a live
+    /// process. Its queue can be asked only then (postqueue talks to its
+    /// daemons). Not `postfix status`, which logs "the Postfix mail system
+    /// is (not) running" to the mail log at every call, nor `master -t`,
+    /// which only root may run and which takes the master's lock for a
+    /// moment; reading the pid file has neither effect.
+    public static func isRunning(configDirectory: String) throws(PostfixToolError) -> Bool {
+        let queue = try PostfixProgram.run("postconf", ["-c", configDirectory, "-h", "queue_directory"])
+        let directory = PostfixProgram.Result.trimmed(queue.output)
+        guard queue.status == 0, directory.hasPrefix("/") else {
+            throw .unexpectedOutput(command: "postconf -h queue_directory", output: directory, status: queue.status)
+        }
+        return masterRuns(pidFile: directory + "/pid/master.pid")
+    }
+
+    /// Whether `pidFile` holds the pid of a live process (kill(pid, 0)
+    /// succeeds, or fails only for want of permission).
+    static func masterRuns(pidFile: String) -> Bool {
+        let fd = open(pidFile, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let count = read(fd, &buffer, buffer.count)
+        guard count > 0 else { return false }
+        let text = PostfixProgram.Result.trimmed(Array(buffer[..<count]))
+        guard let pid = pid_t(text), pid > 1 else { return false }
+        return kill(pid, 0) == 0 || errno == EPERM
     }
 }

@@ -49,7 +49,9 @@ public enum PostfixProgram {
         guard let path = program.contains("/") ? program : path(of: program) else {
             throw .notFound(program: program, searched: directories)
         }
-        var stdinPipe: [Int32] = [-1, -1], stdoutPipe: [Int32] = [-1, -1], stderrPipe: [Int32] = [-1, -1]
+        var stdinPipe: [Int32] = [-1, -1]
+        var stdoutPipe: [Int32] = [-1, -1]
+        var stderrPipe: [Int32] = [-1, -1]
         guard pipe(&stdinPipe) == 0, pipe(&stdoutPipe) == 0, pipe(&stderrPipe) == 0 else {
             let code = errno
             for fd in stdinPipe + stdoutPipe + stderrPipe where fd >= 0 { close(fd) }

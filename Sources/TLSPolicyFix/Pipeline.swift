@@ -49,6 +49,13 @@ public struct Preview: Sendable {
         case .note: return plan.isEmpty ? 0 : 1
         }
     }
+
+    /// diff's exit status: 2 on errors, else 1 exactly when it prints a
+    /// difference (a change or an index to rebuild), so that a gate on it
+    /// can pass while something only a person can fix remains.
+    public var diffExitStatus: Int32 {
+        inspection.worstSeverity == .error ? 2 : (plan.isEmpty ? 0 : 1)
+    }
 }
 
 public enum Pipeline {

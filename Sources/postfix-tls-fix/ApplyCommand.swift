@@ -12,8 +12,10 @@ struct ApplyCommand: ParsableCommand {
         discussion: """
             Every file is written to a temporary file beside it, synced and renamed into \
             place; new indexes are read back before they replace the old ones. On any \
-            error nothing is replaced. Exit status: 0 success (also when there was \
-            nothing to do), 2 or more errors.
+            error before the first rename nothing is replaced. Exit status: 0 success \
+            (also when there was nothing to do), 2 errors (every file as it was), 3 \
+            stopped after replacing some files (each named; run apply again to \
+            complete, and reload when it says so).
             """)
 
     @ParentCommand var root: PostfixTLSFix
@@ -29,15 +31,28 @@ struct ApplyCommand: ParsableCommand {
 
     @Option(
         name: .customLong("allow-path"),
-        help: ArgumentHelp("Let apply write PATH (a file or a directory tree) although it lies outside the configuration directory; repeatable.", valueName: "PATH"))
+        help: ArgumentHelp(
+            "Let apply write PATH (a file or a directory tree) although it lies outside the configuration directory; repeatable.", valueName: "PATH"),
+        completion: .file())
     var allowPath: [String] = []
 
     @Flag(help: "After writing, run `postfix -c DIR reload` when the changes need it and that Postfix is running.")
     var reload = false
 
+    @Flag(
+        help: ArgumentHelp(
+            "After the fix (and the reload it needs, with --reload), schedule immediate delivery (postqueue -i) of exactly the deferred messages whose certificate failure it fixes; no other queued mail is touched. Without it, apply prints the command."
+        ))
+    var retryDeferred = false
+
+    @OptionGroup var evidence: EvidenceOptions
+
     func validate() throws {
         if reload && options.root != nil {
             throw ValidationError("--reload cannot reload the Postfix of a --root image")
+        }
+        if retryDeferred && options.root != nil {
+            throw ValidationError("--retry-deferred cannot reach the mail queue of a --root image")
         }
         if let backup, backup.isEmpty || backup.contains("/") {
             throw ValidationError("--backup: the suffix must be non-empty and contain no '/'")
@@ -60,15 +75,27 @@ struct ApplyCommand: ParsableCommand {
             try Command.fail(error, command: "apply", options: options, fixOptions: fixOptions, output: output)
         }
         let inspection = report.inspection
+        MailLog.applied(report, directory: options.location.directory)
         if options.json {
-            output.json(JSONReport(applied: report, location: options.location, postfixVersion: fixOptions.postfixVersion).encoded())
-            return try reloadIfAsked(report, options: options, output: output, fixOptions: fixOptions)
+            var json = JSONReport(applied: report, location: options.location, postfixVersion: fixOptions.postfixVersion)
+            guard retryDeferred else {
+                json.deferredMail = waitingMail(report, options: options, fixOptions: fixOptions, output: output)
+                    .map { DeferredMailRecord($0, retryCommand: Command.retryCommand($0, directory: options.location.directory)) }
+                output.json(json.encoded())
+                return try reloadIfAsked(report, options: options, output: output, fixOptions: fixOptions)
+            }
+            // The retry comes after the reload, and the document tells of both:
+            // the reload's words go to standard error, the document last.
+            let status = try reloadIfAsked(report, options: options, output: output, fixOptions: fixOptions, toStandardError: true)
+            json.deferredMail = retryWaitingMail(report, options: options, fixOptions: fixOptions, output: output)
+            output.json(json.encoded())
+            return status
         }
         for path in report.completedFromInterruptedApply {
             output.line("completed an interrupted earlier apply: replaced \(path)")
         }
         for path in report.abandonedFromInterruptedApply {
-            output.error("\(path) changed after an earlier apply was interrupted; that apply's version of it was dropped")
+            output.error("\(path) changed after an earlier apply was interrupted; that apply's version of it was dropped", .warning)
         }
         output.findings(inspection.findings { $0 == .manual || $0 == .note }, split: true)
         if report.plan.isEmpty {
@@ -76,27 +103,94 @@ struct ApplyCommand: ParsableCommand {
             return 0
         }
         output.plan(report.plan, rebuildVerb: "rebuilt")
+        output.line(Self.summary(of: report))
         output.findings(report.warnings, split: true)
         for path in report.backups {
             output.line("backup: \(path)")
         }
         if report.reloadNeeded && !reload {
-            output.line("run `postfix reload` so that running Postfix daemons read the changed files")
+            output.line("run `\(Command.reloadCommand(options))` so that running Postfix daemons read the changed files")
         }
-        return try reloadIfAsked(report, options: options, output: output, fixOptions: fixOptions)
+        let status = try reloadIfAsked(report, options: options, output: output, fixOptions: fixOptions)
+        if retryDeferred {
+            _ = retryWaitingMail(report, options: options, fixOptions: fixOptions, output: output)
+        } else if let mail = waitingMail(report, options: options, fixOptions: fixOptions, output: output) {
+            output.deferredMail(mail, next: Command.retryCommand(mail, directory: options.location.directory).map { "to deliver them now: \($0)" })
+        }
+        return status
+    }
+
+    /// "N entries changed in M files, K indexes rebuilt": each edit is an
+    /// entry (a table's, or a setting of main.cf or master.cf).
+    static func summary(of report: ApplyReport) -> String {
+        let entries = report.plan.changes.reduce(0) { $0 + $1.edits.count }
+        let (files, indexes) = (report.writtenFiles.count, report.rebuiltIndexes.count)
+        return "\(entries) entr\(entries == 1 ? "y" : "ies") changed in \(files) file\(files == 1 ? "" : "s"), "
+            + "\(indexes) index\(indexes == 1 ? "" : "es") rebuilt"
     }
 
     /// --reload: reloads a running Postfix when the changes need it.
-    func reloadIfAsked(_ report: ApplyReport, options: GlobalOptions, output: Output, fixOptions: FixOptions) throws -> Int32 {
+    func reloadIfAsked(
+        _ report: ApplyReport, options: GlobalOptions, output: Output, fixOptions: FixOptions, toStandardError: Bool = false
+    ) throws -> Int32 {
         guard reload, report.reloadNeeded else { return 0 }
+        let say = toStandardError ? { (text: String) in Output.write(Array((text + "\n").utf8), to: 2) } : output.line
         do {
             switch try PostfixInstallation.reloadIfRunning(configDirectory: options.location.directory) {
-            case .reloaded: output.line("reloaded: postfix -c \(options.location.directory) reload")
-            case .notRunning: output.line("Postfix (\(options.location.directory)) is not running; it reads the changes when it starts")
+            case .reloaded: say("reloaded: postfix -c \(options.location.directory) reload")
+            case .notRunning: say("Postfix (\(options.location.directory)) is not running; it reads the changes when it starts")
             }
         } catch {
             try Command.fail(.apply(.reloadFailed(error)), command: "apply", options: options, fixOptions: fixOptions, output: output)
         }
         return 0
+    }
+}
+
+extension ApplyCommand {
+    /// The deferred mail waiting for what this apply fixed: its findings,
+    /// matched against the configuration as it is now (the fix appends
+    /// attributes and lines; keys and line numbers stay).
+    func waitingMail(_ report: ApplyReport, options: GlobalOptions, fixOptions: FixOptions, output: Output) -> DeferredMail? {
+        let fixed = report.inspection.findings { $0 == .fixable }
+        guard !fixed.isEmpty, let configuration = try? Configuration.load(options.location, defaults: fixOptions.parameterDefaults) else {
+            return nil
+        }
+        return Command.deferredMail(configuration, findings: fixed, fixOptions: fixOptions, mailLog: evidence.mailLog, output: output)
+    }
+
+    /// --retry-deferred: schedules exactly the queued messages that waited
+    /// for this fix, once the fix is in force (after the reload it needs),
+    /// and says what it did. Returns the evidence with what was scheduled.
+    func retryWaitingMail(_ report: ApplyReport, options: GlobalOptions, fixOptions: FixOptions, output: Output) -> DeferredMailRecord? {
+        let directory = options.location.directory
+        guard let mail = waitingMail(report, options: options, fixOptions: fixOptions, output: output), !mail.queuedIDs.isEmpty else {
+            if !options.json { output.line("--retry-deferred: no queued message was waiting for this fix") }
+            return nil
+        }
+        let command = Command.retryCommand(mail, directory: directory)
+        guard !report.reloadNeeded || reload else {
+            // Scheduled now, they would meet the daemons that still run the old settings.
+            if !options.json {
+                output.deferredMail(
+                    mail, next: "not scheduled: the fix takes effect after `postfix -c \(directory) reload`; then run: \(command ?? "")")
+            }
+            return DeferredMailRecord(mail, retried: [], retryCommand: command)
+        }
+        var scheduled: [String] = []
+        for queueID in mail.queuedIDs {
+            do {
+                try PostQueue.scheduleDelivery(queueID: queueID, configDirectory: directory)
+                scheduled.append(queueID)
+            } catch {
+                output.error("warning: \(EvidenceError.retryFailed(queueID: queueID, error))")
+            }
+        }
+        guard !options.json else { return DeferredMailRecord(mail, retried: scheduled, retryCommand: command) }
+        output.deferredMail(mail, next: nil)
+        output.line(
+            "scheduled \(scheduled.count) deferred message\(scheduled.count == 1 ? "" : "s") for immediate delivery: "
+                + PostQueue.scheduleCommand(queueIDs: scheduled, configDirectory: directory))
+        return DeferredMailRecord(mail, retried: scheduled, retryCommand: command)
     }
 }

@@ -12,6 +12,7 @@ struct CheckCommand: ParsableCommand {
     @ParentCommand var root: PostfixTLSFix
     @OptionGroup var ownOptions: GlobalOptions
     var options: GlobalOptions { ownOptions.merged(with: root.options) }
+    @OptionGroup var evidence: EvidenceOptions
 
     func run() throws {
         try Command.forEachInstance(options, command: "check", run)
@@ -22,21 +23,47 @@ struct CheckCommand: ParsableCommand {
         let output = Output(options)
         let fixOptions = options.fixOptions()
         let preview = try Command.preview(options, fixOptions, command: "check", output: output)
+        let mail = Command.deferredMail(
+            preview.configuration, findings: preview.inspection.findings, fixOptions: fixOptions,
+            mailLog: evidence.mailLog, output: output)
         if options.json {
-            output.json(JSONReport(
+            var report = JSONReport(
                 command: "check", location: options.location, postfixVersion: fixOptions.postfixVersion,
-                preview: preview, includeDiffs: false
-            ).encoded())
+                preview: preview, includeDiffs: false)
+            report.deferredMail = mail.map { DeferredMailRecord($0, retryCommand: Command.retryCommand($0, directory: options.location.directory)) }
+            output.json(report.encoded())
             return preview.exitStatus
         }
         let findings = preview.inspection.findings
         output.findings(findings, split: false)
-        let fixable = findings.filter { $0.severity == .fixable }.count
-        if preview.exitStatus == 0 {
-            output.line("nothing to fix")
-        } else if fixable > 0 {
-            output.line("\(fixable) fix\(fixable == 1 ? "" : "es") pending: run `postfix-tls-fix\(Command.locationArguments(options)) apply`")
-        }
+        output.deferredMail(mail, next: Command.retryHint(mail, options))
+        output.line(Self.summary(findings, preview: preview, options: options))
         return preview.exitStatus
+    }
+
+    /// The last line: every kind counted, then what to do. apply is
+    /// suggested with every option that changes what it writes, and only
+    /// as it would run: after the errors are corrected, with --allow-path
+    /// for files outside the configuration directory.
+    static func summary(_ findings: [Finding], preview: Preview, options: GlobalOptions) -> String {
+        func count(_ severity: Finding.Severity) -> Int { findings.filter { $0.severity == severity }.count }
+        let (fixable, errors, manual, notes) = (count(.fixable), count(.error), count(.manual), count(.note))
+        let noteCount = "\(notes) note\(notes == 1 ? "" : "s")"
+        if preview.exitStatus == 0 { return notes == 0 ? "nothing to fix" : "nothing to fix; \(noteCount)" }
+        var counts: [String] = []
+        if fixable > 0 { counts.append("\(fixable) fix\(fixable == 1 ? "" : "es") pending") }
+        if errors > 0 { counts.append("\(errors) error\(errors == 1 ? "" : "s")") }
+        if manual > 0 { counts.append("\(manual) to fix by hand") }
+        if notes > 0 { counts.append(noteCount) }
+        let summary = counts.joined(separator: ", ")
+        guard !preview.plan.isEmpty else { return summary }
+        let outside = preview.targetsOutsideConfigurationDirectory
+        let apply = Command.applyCommand(options, allowing: outside)
+        if errors > 0 { return summary + "; apply refuses while errors stand: correct them by hand, then run `\(apply)`" }
+        if !outside.isEmpty {
+            return summary
+                + ": apply writes \(outside.joined(separator: ", ")), outside \(preview.configuration.directory): review it, then run `\(apply)`"
+        }
+        return summary + ": run `\(apply)`"
     }
 }

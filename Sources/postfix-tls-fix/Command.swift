@@ -25,12 +25,33 @@ enum Command {
             output.findings(findings, split: true)
         }
         output.error(error.description)
+        if case .apply(let stopped) = error, let done = stopped.done {
+            MailLog.interrupted(done, directory: options.location.directory, error: error.description)
+            try interrupted(done, error: error, options: options, fixOptions: fixOptions, output: output)
+        }
         if options.json {
-            output.json(JSONReport(
-                command: command, location: options.location, postfixVersion: fixOptions.postfixVersion, error: error
-            ).encoded())
+            output.json(
+                JSONReport(
+                    command: command, location: options.location, postfixVersion: fixOptions.postfixVersion, error: error
+                ).encoded())
         }
         throw ExitCode(2)
+    }
+
+    /// An apply that stopped after its commit point: exit status 3, with
+    /// what it replaced, so that automation knows to reload.
+    static func interrupted(
+        _ done: ApplyReport, error: FixError, options: GlobalOptions, fixOptions: FixOptions, output: Output
+    ) throws -> Never {
+        if options.json {
+            output.json(JSONReport(interrupted: done, location: options.location, postfixVersion: fixOptions.postfixVersion, error: error).encoded())
+        } else {
+            for path in done.rebuiltIndexes + done.writtenFiles { output.line("replaced \(path)") }
+            if done.reloadNeeded {
+                output.line("run `\(reloadCommand(options))` so that running Postfix daemons read the changed files")
+            }
+        }
+        throw ExitCode(3)
     }
 
     /// Runs `body` for the configuration directory and, with
@@ -57,9 +78,10 @@ enum Command {
         if options.json { Output.write(Array("[\n".utf8), to: 1) }
         for (index, directory) in directories.enumerated() {
             var instance = options
-            instance.configDirectory = options.root.map { root in
-                directory.hasPrefix(root) ? String(directory.dropFirst(root.count)) : directory
-            } ?? directory
+            instance.configDirectory =
+                options.root.map { root in
+                    directory.hasPrefix(root) ? String(directory.dropFirst(root.count)) : directory
+                } ?? directory
             if options.json {
                 if index > 0 { Output.write(Array(",\n".utf8), to: 1) }
             } else if !options.quiet {
@@ -76,8 +98,32 @@ enum Command {
         throw ExitCode(worst)
     }
 
-    /// The options to repeat in a command the output suggests (" --root R -c DIR").
-    static func locationArguments(_ options: GlobalOptions) -> String {
-        (options.root.map { " --root \($0)" } ?? "") + (options.configDirectory.map { " -c \($0)" } ?? "")
+    /// The reload a hint names: `postfix reload`, with -c DIR when the
+    /// configuration directory was given (another instance than the default).
+    static func reloadCommand(_ options: GlobalOptions) -> String {
+        options.configDirectory == nil ? "postfix reload" : "postfix -c \(options.location.postfixDirectory) reload"
+    }
+
+    /// The apply that does what check described: the same location and
+    /// every option that changes what a fix writes, and --allow-path for
+    /// `outside`, shell-quoted where a word needs it.
+    static func applyCommand(_ options: GlobalOptions, allowing outside: [String]) -> String {
+        var words = ["postfix-tls-fix"]
+        if let root = options.root { words += ["--root", root] }
+        if let directory = options.configDirectory { words += ["-c", directory] }
+        if let version = options.postfixVersion { words += ["--postfix-version", version] }
+        if let servername = options.servername, servername != .hostname { words += ["--servername", servername.rawValue] }
+        if options.includeFingerprint { words.append("--include-fingerprint") }
+        if options.globalServername { words.append("--global-servername") }
+        for table in options.acknowledged { words += ["--acknowledge", table] }
+        words.append("apply")
+        for path in outside { words += ["--allow-path", path] }
+        return words.map(shellQuoted).joined(separator: " ")
+    }
+
+    /// A word as a POSIX shell reads it back: as it is when it is plain.
+    static func shellQuoted(_ word: String) -> String {
+        let plain = word.allSatisfy { $0.isLetter || $0.isNumber || "/._-:,=+@%".contains($0) }
+        return plain && !word.isEmpty ? word : "'" + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
     }
 }

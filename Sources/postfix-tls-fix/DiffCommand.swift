@@ -8,11 +8,12 @@ struct DiffCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "Show, as a unified diff, what apply would change (a dry run).",
-        discussion: "Exit status: 0 nothing to change, 1 changes pending, 2 or more errors.")
+        discussion: "Exit status: 0 nothing to change (nothing printed), 1 a difference printed, 2 errors.")
 
     @ParentCommand var root: PostfixTLSFix
     @OptionGroup var ownOptions: GlobalOptions
     var options: GlobalOptions { ownOptions.merged(with: root.options) }
+    @OptionGroup var evidence: EvidenceOptions
 
     func run() throws {
         try Command.forEachInstance(options, command: "diff", run)
@@ -23,18 +24,25 @@ struct DiffCommand: ParsableCommand {
         let output = Output(options)
         let fixOptions = options.fixOptions()
         let preview = try Command.preview(options, fixOptions, command: "diff", output: output)
+        let mail = Command.deferredMail(
+            preview.configuration, findings: preview.inspection.findings, fixOptions: fixOptions,
+            mailLog: evidence.mailLog, output: output)
         if options.json {
-            output.json(JSONReport(
+            var report = JSONReport(
                 command: "diff", location: options.location, postfixVersion: fixOptions.postfixVersion,
-                preview: preview, includeDiffs: true
-            ).encoded())
-            return preview.exitStatus
+                preview: preview, includeDiffs: true)
+            report.deferredMail = mail.map { DeferredMailRecord($0, retryCommand: Command.retryCommand($0, directory: options.location.directory)) }
+            output.json(report.encoded())
+            return preview.diffExitStatus
         }
         output.findings(preview.inspection.findings { $0 >= .manual }, split: true)
         output.plan(preview.plan, rebuildVerb: "would rebuild")
         if preview.plan.reloadNeeded {
-            output.line("then: postfix reload (Postfix reads main.cf, master.cf and tables without an index only when it starts or reloads)")
+            output.line(
+                "then: \(Command.reloadCommand(options)) (Postfix reads main.cf, master.cf and tables without an index only when it starts or reloads)"
+            )
         }
-        return preview.exitStatus
+        output.deferredMail(mail, next: Command.retryHint(mail, options))
+        return preview.diffExitStatus
     }
 }

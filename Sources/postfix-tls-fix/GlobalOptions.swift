@@ -1,5 +1,6 @@
-// GlobalOptions.swift: options every subcommand takes, before or after the
-// subcommand's name.
+// GlobalOptions.swift: the options of check, diff and apply (and of the
+// command before a subcommand's name): ConfigurationOptions, and those that
+// change what a fix writes. probe takes ConfigurationOptions alone.
 
 import ArgumentParser
 import FoundationEssentials
@@ -10,34 +11,13 @@ import TLSPolicyFix
 import TerminalOutput
 
 struct GlobalOptions: ParsableArguments {
+    @OptionGroup var configuration: ConfigurationOptions
+
     @Option(
-        name: [.customShort("c"), .customLong("config-directory")],
-        help: ArgumentHelp("The Postfix configuration directory (default: $MAIL_CONFIG, else /etc/postfix).", valueName: "DIR"))
-    var configDirectory: String?
-
-    @Option(help: ArgumentHelp(
-        "Treat DIR as the file system's root (an image or a chroot): the configuration directory and every path main.cf names are looked up inside it.",
-        valueName: "DIR"))
-    var root: String?
-
-    @Option(help: ArgumentHelp(
-        "The Postfix version to write for, when postconf cannot be run (e.g. image builds; always needed with --root).",
-        valueName: "X.Y.Z"))
+        help: ArgumentHelp(
+            "The Postfix version to write for, when postconf cannot be run (e.g. image builds; always needed with --root).",
+            valueName: "X.Y.Z"))
     var postfixVersion: String?
-
-    @Option(help: ArgumentHelp("The servername value to add: hostname (the MX host name; the default) or nexthop.", valueName: "hostname|nexthop"))
-    var servername: Servername?
-
-    @Option(help: ArgumentHelp("Output format: text (the default) or json (see docs/json-schema.md).", valueName: "text|json"))
-    var format: Format?
-
-    @Option(help: ArgumentHelp(
-        "Colour the output: auto (the default: on a terminal, unless NO_COLOR is set), always or never.",
-        valueName: "auto|always|never"))
-    var color: ColorMode?
-
-    @Flag(name: .shortAndLong, help: "Print only what needs a person (errors, manual fixes), on standard error; the exit status tells the rest. JSON output stays complete.")
-    var quiet = false
 
     @Flag(help: "Also handle every instance in multi_instance_directories (postmulti), each as its own configuration.")
     var allInstances = false
@@ -48,37 +28,39 @@ struct GlobalOptions: ParsableArguments {
     @Flag(help: "For smtp_tls_per_site MUST entries, which cannot carry attributes, set smtp_tls_servername in main.cf.")
     var globalServername = false
 
-    enum Servername: String, ExpressibleByArgument, CaseIterable {
-        case hostname, nexthop
-    }
+    @Option(
+        name: .customLong("acknowledge"),
+        help: ArgumentHelp(
+            "A table the tool cannot edit (mysql:, socketmap:, ...) whose verify and secure entries you have checked, as main.cf names it; reported as a note instead of a manual fix. Repeatable.",
+            valueName: "TYPE:NAME"))
+    var acknowledged: [String] = []
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case text, json
+    typealias Servername = ConfigurationOptions.Servername
+    typealias Format = ConfigurationOptions.Format
+
+    // The configuration options, read and set as if they were this group's.
+    var configDirectory: String? {
+        get { configuration.configDirectory }
+        set { configuration.configDirectory = newValue }
     }
+    var root: String? { configuration.root }
+    var servername: Servername? { configuration.servername }
+    var format: Format? { configuration.format }
+    var color: ColorMode? { configuration.color }
+    var quiet: Bool { configuration.quiet }
+    var directory: String { configuration.directory }
 
     /// These options, with the ones given before the subcommand filling in
-    /// what was not given after it: `postfix-tls-fix -c DIR check` and
-    /// `postfix-tls-fix check -c DIR` mean the same.
+    /// what was not given after it.
     func merged(with parent: GlobalOptions) -> GlobalOptions {
         var merged = self
-        merged.configDirectory = configDirectory ?? parent.configDirectory
-        merged.root = root ?? parent.root
+        merged.configuration = configuration.merged(with: parent.configuration)
         merged.postfixVersion = postfixVersion ?? parent.postfixVersion
-        merged.servername = servername ?? parent.servername
-        merged.format = format ?? parent.format
-        merged.color = color ?? parent.color
-        merged.quiet = quiet || parent.quiet
         merged.allInstances = allInstances || parent.allInstances
         merged.includeFingerprint = includeFingerprint || parent.includeFingerprint
         merged.globalServername = globalServername || parent.globalServername
+        merged.acknowledged = acknowledged + parent.acknowledged
         return merged
-    }
-
-    /// -c, else $MAIL_CONFIG, else /etc/postfix: the same order as postconf.
-    var directory: String {
-        if let configDirectory { return configDirectory }
-        if let environment = ProcessInfo.processInfo.environment["MAIL_CONFIG"], !environment.isEmpty { return environment }
-        return "/etc/postfix"
     }
 
     /// Where the configuration lies on this machine.
@@ -89,9 +71,6 @@ struct GlobalOptions: ParsableArguments {
     func validate() throws {
         if let postfixVersion, PostfixVersion(postfixVersion) == nil {
             throw ValidationError("--postfix-version: \"\(postfixVersion)\" is not a version such as 3.7.11")
-        }
-        if let root, !FileManager.default.fileExists(atPath: root) {
-            throw ValidationError("--root: \(root): no such directory")
         }
     }
 
@@ -105,8 +84,10 @@ struct GlobalOptions: ParsableArguments {
     func fixOptions() -> FixOptions {
         let installed = location.root == nil ? try? PostfixInstallation.defaults(configDirectory: location.directory) : nil
         let version = postfixVersion.flatMap(PostfixVersion.init) ?? installed.flatMap { PostfixVersion($0.version) }
-        var options = FixOptions(servername: (servername ?? .hostname).rawValue, postfixVersion: version,
-                                 includeFingerprint: includeFingerprint, globalServernameForPerSite: globalServername)
+        var options = FixOptions(
+            servername: (servername ?? .hostname).rawValue, postfixVersion: version,
+            includeFingerprint: includeFingerprint, globalServernameForPerSite: globalServername)
+        options.acknowledgedTables = Set(acknowledged.map { $0.hasPrefix("proxy:") ? String($0.dropFirst(6)) : $0 })
         if let installed, let version, PostfixVersion(installed.version) == version {
             options.parameterDefaults = installed
         }
@@ -116,5 +97,3 @@ struct GlobalOptions: ParsableArguments {
         return options
     }
 }
-
-extension ColorMode: ExpressibleByArgument {}

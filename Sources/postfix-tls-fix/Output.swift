@@ -5,11 +5,12 @@
 // act on.
 
 import FoundationEssentials
+import TLSPolicyFix
+import TerminalOutput
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import TLSPolicyFix
-import TerminalOutput
 
 struct Output {
     /// Whether standard output and standard error get colour.
@@ -41,9 +42,20 @@ struct Output {
         if !quiet { Self.write(Array((text + "\n").utf8), to: 1) }
     }
 
-    /// A message that stopped the command, on standard error.
-    func error(_ text: String) {
-        let message = "postfix-tls-fix: " + text
+    /// How bad a message on standard error is, in Postfix's words.
+    enum Severity: String {
+        /// The command stopped.
+        case fatal
+        /// Something is wrong and stays so until a person acts.
+        case error
+        /// Worth a person's attention; the command went on.
+        case warning
+    }
+
+    /// A message on standard error, as Postfix's programs write them:
+    /// "postfix-tls-fix: fatal: TEXT".
+    func error(_ text: String, _ severity: Severity = .fatal) {
+        let message = "postfix-tls-fix: \(severity.rawValue): " + text
         Self.write(Array(((colorErr ? TerminalStyle.red.paint(message) : message) + "\n").utf8), to: 2)
     }
 
@@ -54,14 +66,19 @@ struct Output {
 
     /// Findings, one line each, in Postfix's "file, line N: ..." style. The
     /// ones a person must act on (errors, manual fixes) go to standard error
-    /// when `split`, and always under --quiet; the rest go to standard output.
+    /// when `split`, and always under --quiet, as "postfix-tls-fix: error:"
+    /// (or "warning:" for a manual fix) lines; the rest go to standard
+    /// output, the report check prints.
     func findings(_ findings: [Finding], split: Bool) {
         for finding in findings {
             let needsPerson = finding.severity >= .manual
             if quiet && !needsPerson { continue }
             let toError = needsPerson && (split || quiet)
-            let color = toError ? colorErr : colorOut
-            let text = color ? TerminalStyle.of(finding.severity).paint(finding.line) : finding.line
+            var text = finding.line
+            if toError {
+                text = "postfix-tls-fix: \(finding.severity == .error ? Severity.error : .warning): " + finding.unmarkedLine
+            }
+            if toError ? colorErr : colorOut { text = TerminalStyle.of(finding.severity).paint(text) }
             Self.write(Array((text + "\n").utf8), to: toError ? 2 : 1)
         }
     }

@@ -21,8 +21,9 @@ struct PostfixTLSFix: ParsableCommand {
             servername=hostname there, and rebuilds the indexes.
 
             Exit status: check and diff exit 0 when nothing needs fixing, 1 when fixes \
-            are pending, 2 or more on errors. apply exits 0 on success (also when there \
-            was nothing to do) and 2 or more on errors, with every file as it was. probe \
+            are pending, 2 on errors. apply exits 0 on success (also when there \
+            was nothing to do), 2 on errors, with every file as it was, and 3 when it \
+            stopped after replacing some files, which it names. probe \
             exits 0 when the destination verifies without SNI, 1 when it needs SNI, 2 \
             otherwise.
 

@@ -28,27 +28,35 @@ import Testing
 
         #expect(report.recordCount == 3)
         #expect(report.duplicateKeys == [Array("dup.example".utf8), Array("dup.example".utf8)])
-        #expect(sorted(try IndexFile.readAll(path: index, method: method)) == sorted([
-            IndexRecord(key: "dup.example", value: "first"),
-            IndexRecord(key: "other.example", value: "may"),
-            IndexRecord(key: "[upper.case]:25", value: "verify"),
-        ]))
-        #expect(try IndexFile.lookup(path: index, method: method, key: Array("DUP.example".utf8))
+        #expect(
+            sorted(try IndexFile.readAll(path: index, method: method))
+                == sorted([
+                    IndexRecord(key: "dup.example", value: "first"),
+                    IndexRecord(key: "other.example", value: "may"),
+                    IndexRecord(key: "[upper.case]:25", value: "verify"),
+                ]))
+        #expect(
+            try IndexFile.lookup(path: index, method: method, key: Array("DUP.example".utf8))
                 == Array("first".utf8))
-        #expect(try IndexFile.lookup(
-            path: index, method: method, key: Array("Dup.Example".utf8), foldCase: false) == nil)
+        #expect(
+            try IndexFile.lookup(
+                path: index, method: method, key: Array("Dup.Example".utf8), foldCase: false) == nil)
         #expect(try postmap.query("[UPPER.case]:25", method, directory.file("policy")) == "verify")
 
         // postmap itself, on the same input, keeps the same record and warns
         // once per dropped duplicate.
         let source = directory.file("reference")
-        try directory.write("reference", records.map {
-            "\(String(decoding: $0.key, as: UTF8.self)) \(String(decoding: $0.value, as: UTF8.self))\n"
-        }.joined())
+        try directory.write(
+            "reference",
+            records.map {
+                "\(String(decoding: $0.key, as: UTF8.self)) \(String(decoding: $0.value, as: UTF8.self))\n"
+            }.joined())
         let warnings = try postmap.build(method, source)
-        #expect(warnings.components(separatedBy: "duplicate entry: \"dup.example\"").count - 1
+        #expect(
+            warnings.components(separatedBy: "duplicate entry: \"dup.example\"").count - 1
                 == report.duplicateKeys.count)
-        #expect(sorted(try postmap.dump(method, source))
+        #expect(
+            sorted(try postmap.dump(method, source))
                 == sorted(try postmap.dump(method, directory.file("policy"))))
     }
 }

@@ -16,7 +16,8 @@ import Testing
         let error = #expect(throws: HashMapError.self) {
             try IndexFile.readAll(path: source + ".db", method: .btree)
         }
-        #expect(error?.description
+        #expect(
+            error?.description
                 == "cannot read \(source).db as a btree database: it is a Berkeley DB hash database")
 
         try postmap.build(.btree, source)

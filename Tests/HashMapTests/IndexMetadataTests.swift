@@ -30,7 +30,8 @@ import Testing
         #expect(after.uid == 1234 && after.gid == 2345)
         #expect(after.inode != before.inode)
         #expect(try FileMetadata.of(path: index) == FileMetadata(mode: 0o640, uid: 1234, gid: 2345))
-        #expect(try IndexFile.readAll(path: index, method: .hash)
+        #expect(
+            try IndexFile.readAll(path: index, method: .hash)
                 == [IndexRecord(key: "new.example", value: "secure")])
     }
 
@@ -82,10 +83,12 @@ import Testing
 
         let link = try FileStamp("\(maps)/policy.db")
         #expect(link.mode & S_IFMT == S_IFLNK)
-        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "\(maps)/policy.db")
+        #expect(
+            try FileManager.default.destinationOfSymbolicLink(atPath: "\(maps)/policy.db")
                 == "../real/policy.db")
         #expect(try postmap.dump(.hash, "\(real)/policy") == [IndexRecord(key: "new.example", value: "secure")])
-        #expect(try IndexFile.readAll(path: "\(maps)/policy.db", method: .hash)
+        #expect(
+            try IndexFile.readAll(path: "\(maps)/policy.db", method: .hash)
                 == [IndexRecord(key: "new.example", value: "secure")])
         // postmap created it 0640 from the 0640 source; the rebuild kept that.
         #expect(try FileMetadata.of(path: "\(real)/policy.db").mode == 0o640)

@@ -58,10 +58,12 @@ import Testing
             keys.map { ($0, expected[$0.lowercased()]!) }, uniquingKeysWith: { first, _ in first })
         #expect(answers == expectedAnswers)
         // Single queries, as an administrator would run them.
-        #expect(try postmap.query(".EXAMPLE.net", method, "\(ours)/tls_policy")
+        #expect(
+            try postmap.query(".EXAMPLE.net", method, "\(ours)/tls_policy")
                 == "verify    servername=hostname\tciphers=high")
         #expect(try postmap.query("dup.example", method, "\(ours)/tls_policy") == "may")
-        #expect(try postmap.query("Host3.Example.COM", method, "\(ours)/tls_policy")
+        #expect(
+            try postmap.query("Host3.Example.COM", method, "\(ours)/tls_policy")
                 == "secure match=nexthop:dot-nexthop")
         #expect(try postmap.query("absent.example", method, "\(ours)/tls_policy") == nil)
 
@@ -102,14 +104,17 @@ import Testing
         let plain = try directory.write("plain", "Plain.Example verify\n")
         let result = try postmap.run(["-n", "hash:\(plain)"])
         #expect(result.status == 0)
-        #expect(try IndexFile.lookup(path: plain + ".db", method: .hash, key: Array("PLAIN.example".utf8))
+        #expect(
+            try IndexFile.lookup(path: plain + ".db", method: .hash, key: Array("PLAIN.example".utf8))
                 == Array("verify".utf8))
-        #expect(try IndexFile.readAll(path: plain + ".db", method: .hash)
+        #expect(
+            try IndexFile.readAll(path: plain + ".db", method: .hash)
                 == [IndexRecord(key: "plain.example", value: "verify")])
 
         let terminated = try directory.write("terminated", "Terminated.Example secure\n")
         try postmap.build(.hash, terminated)
-        #expect(try IndexFile.lookup(path: terminated + ".db", method: .hash, key: Array("terminated.example".utf8))
+        #expect(
+            try IndexFile.lookup(path: terminated + ".db", method: .hash, key: Array("terminated.example".utf8))
                 == Array("secure".utf8))
         #expect(try IndexFile.lookup(path: terminated + ".db", method: .hash, key: Array("other".utf8)) == nil)
     }

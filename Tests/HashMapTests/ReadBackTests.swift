@@ -56,11 +56,13 @@ import Testing
         let read = try IndexFile.readAll(path: directory.file("policy.db"), method: method)
         #expect(read.count == 5001)
         #expect(read.first { $0.key == Array("large.example".utf8) }?.value == Array(large.utf8))
-        #expect(try IndexFile.digest(path: directory.file("policy.db"), method: method)
-                == Self.digest(lines.map { line in
-                    let parts = line.split(separator: " ", maxSplits: 1)
-                    return (String(parts[0]), String(parts[1]))
-                }))
+        #expect(
+            try IndexFile.digest(path: directory.file("policy.db"), method: method)
+                == Self.digest(
+                    lines.map { line in
+                        let parts = line.split(separator: " ", maxSplits: 1)
+                        return (String(parts[0]), String(parts[1]))
+                    }))
     }
 
     /// Records 0..<count, each "hostN.example" with "verify" plus an
@@ -100,9 +102,11 @@ import Testing
         #expect(report.recordCount == 50_000)
         let records = try IndexFile.readAll(path: directory.file("policy.db"), method: .hash)
         #expect(records.count == 50_000)
-        #expect(try IndexFile.lookup(path: directory.file("policy.db"), method: .hash, key: Array("HOST42.example".utf8))
+        #expect(
+            try IndexFile.lookup(path: directory.file("policy.db"), method: .hash, key: Array("HOST42.example".utf8))
                 == Array("verify servername=hostname".utf8))
-        #expect(try IndexFile.lookup(path: directory.file("policy.db"), method: .hash, key: Array("host43.example".utf8))
+        #expect(
+            try IndexFile.lookup(path: directory.file("policy.db"), method: .hash, key: Array("host43.example".utf8))
                 == Array("verify".utf8))
         #expect(try IndexFile.digest(path: directory.file("policy.db"), method: .hash) == report.digest)
     }

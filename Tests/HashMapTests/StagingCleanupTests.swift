@@ -20,7 +20,8 @@ private struct InjectedFailure: Error {}
             replacing: target, contents: Array("a.example may\n".utf8), metadataForNewFile: metadata)
         #expect(staged.targetPath == target)
         #expect(staged.temporaryPath.hasPrefix(directory.file(".tls_policy.tmp-\(getpid())-")))
-        #expect(try directoryEntries(directory.path)
+        #expect(
+            try directoryEntries(directory.path)
                 == [URL(fileURLWithPath: staged.temporaryPath).lastPathComponent])
         try staged.commit()
         #expect(try directoryEntries(directory.path) == ["tls_policy"])
@@ -47,8 +48,10 @@ private struct InjectedFailure: Error {}
         try IndexWriter.rebuild(
             records: [IndexRecord(key: "old.example", value: "may")], replacing: index,
             method: .hash, expectedCount: 1, metadataForNewFile: metadata)
-        let bad = [IndexRecord(key: "good.example", value: "may"),
-                   IndexRecord(key: Array("bad\u{0}key".utf8), value: Array("may".utf8))]
+        let bad = [
+            IndexRecord(key: "good.example", value: "may"),
+            IndexRecord(key: Array("bad\u{0}key".utf8), value: Array("may".utf8)),
+        ]
         let error = #expect(throws: HashMapError.self) {
             try IndexWriter.rebuild(
                 records: bad, replacing: index, method: .hash, expectedCount: 2,
@@ -56,7 +59,8 @@ private struct InjectedFailure: Error {}
         }
         #expect(error?.description == "cannot store record 2 in \(index): the key contains a NUL byte")
         #expect(try directoryEntries(directory.path) == ["tls_policy.db"])
-        #expect(try IndexFile.readAll(path: index, method: .hash)
+        #expect(
+            try IndexFile.readAll(path: index, method: .hash)
                 == [IndexRecord(key: "old.example", value: "may")])
     }
 

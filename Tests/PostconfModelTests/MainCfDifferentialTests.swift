@@ -33,19 +33,33 @@ struct MainCfFixture: Sendable, CustomTestStringConvertible {
 struct MainCfDifferentialTests {
     static let fixtures: [MainCfFixture] = [
         MainCfFixture("no final newline", "relayhost = [a.example]\nsmtp_tls_security_level = verify"),
-        MainCfFixture("CRLF", "relayhost = [a.example]\r\nsmtp_tls_policy_maps = hash:/etc/postfix/p,\r\n  texthash:/etc/postfix/q\r\nsmtp_tls_security_level = verify\r\n"),
+        MainCfFixture(
+            "CRLF",
+            "relayhost = [a.example]\r\nsmtp_tls_policy_maps = hash:/etc/postfix/p,\r\n  texthash:/etc/postfix/q\r\nsmtp_tls_security_level = verify\r\n"
+        ),
         MainCfFixture("CRLF, no final newline, CR at the end", "relayhost = r.example\r\nsmtp_tls_security_level = may\r"),
         MainCfFixture("CR-only line inside a continuation", "mydestination = a.example\r\n\r\n  b.example\r\n"),
-        MainCfFixture("duplicates: last wins", "smtp_tls_security_level = may\nrelayhost = r.example\nsmtp_tls_security_level = verify\nsmtp_tls_security_level = secure\n"),
+        MainCfFixture(
+            "duplicates: last wins",
+            "smtp_tls_security_level = may\nrelayhost = r.example\nsmtp_tls_security_level = verify\nsmtp_tls_security_level = secure\n"),
         MainCfFixture("duplicates: last is empty", "smtp_tls_servername = hostname\nsmtp_tls_servername =\n"),
-        MainCfFixture("comment lines inside a continuation", "mydestination = a.example,\n# comment at column 0\n  b.example,\n    # indented comment\n\tc.example\nrelayhost = r.example\n"),
-        MainCfFixture("'#' after a value is part of it", "smtp_tls_policy_maps = hash:/etc/postfix/policy # trailing comment\nrelayhost = [r.example]#587\n"),
+        MainCfFixture(
+            "comment lines inside a continuation",
+            "mydestination = a.example,\n# comment at column 0\n  b.example,\n    # indented comment\n\tc.example\nrelayhost = r.example\n"),
+        MainCfFixture(
+            "'#' after a value is part of it", "smtp_tls_policy_maps = hash:/etc/postfix/policy # trailing comment\nrelayhost = [r.example]#587\n"),
         MainCfFixture("blank lines inside a continuation", "alias_maps = hash:/etc/aliases\n\n   \n\t\n  hash:/etc/other\nrelayhost = r.example\n"),
-        MainCfFixture("tab and space around '='", "relayhost\t= [tab.example]\nmyorigin \t =\tspaced.example\nmail_name=Nospace\nsmtpd_banner   =    lots   of   space   \nsmtp_tls_servername =\nlmtp_tls_servername=\n"),
+        MainCfFixture(
+            "tab and space around '='",
+            "relayhost\t= [tab.example]\nmyorigin \t =\tspaced.example\nmail_name=Nospace\nsmtpd_banner   =    lots   of   space   \nsmtp_tls_servername =\nlmtp_tls_servername=\n"
+        ),
         MainCfFixture("first line starts with white space (dropped)", "   relayhost = dropped.example\n  still = dropped\nmyorigin = kept.example\n"),
         MainCfFixture("comments only and empty", "# nothing here\n\n   # indented\n"),
         MainCfFixture("empty file", ""),
-        MainCfFixture("expansions", "smtp_tls_policy_maps = hash:$config_directory/tls_policy, ${xdir?{texthash:$xdir/x}}\nxdir = /srv\nsmtp_tls_security_level = ${xlevel:may}\ntlsproxy_client_level = verify\n"),
+        MainCfFixture(
+            "expansions",
+            "smtp_tls_policy_maps = hash:$config_directory/tls_policy, ${xdir?{texthash:$xdir/x}}\nxdir = /srv\nsmtp_tls_security_level = ${xlevel:may}\ntlsproxy_client_level = verify\n"
+        ),
         MainCfFixture("vertical tab and form feed", bytes: Array("smtpd_banner = a\u{0C}b\u{0B}\nmyorigin = x\u{0B}\n\u{0B}\nrelayhost = y\n".utf8)),
         MainCfFixture("non-UTF-8 bytes", bytes: Array("smtpd_banner = caf".utf8) + [0xE9, 0x20, 0xFF] + Array("\nrelayhost = r\n".utf8)),
     ]
@@ -74,7 +88,8 @@ struct MainCfDifferentialTests {
     }
 
     @Test func singleValuesAgreeWithPostconfH() throws {
-        let bytes = Array("smtp_tls_security_level = may\nsmtp_tls_policy_maps = hash:/a,\n# c\n\n  hash:/b # x\r\nsmtp_tls_security_level = verify".utf8)
+        let bytes = Array(
+            "smtp_tls_security_level = may\nsmtp_tls_policy_maps = hash:/a,\n# c\n\n  hash:/b # x\r\nsmtp_tls_security_level = verify".utf8)
         let directory = try PostconfProbe.directory(bytes)
         let mainCf = try MainCf(path: directory.file("main.cf"), bytes: bytes)
         for name in ["smtp_tls_security_level", "smtp_tls_policy_maps"] {
@@ -199,10 +214,12 @@ struct MainCfDifferentialTests {
         #expect(original.applying([edit]) == Array("compatibility_level = 3.7\r\nmyhostname = a.example\r\nsmtp_tls_servername = hostname\r\n".utf8))
     }
 
-    @Test("no edit when a value is already in force", arguments: [
-        "smtp_tls_servername = hostname\n",
-        "smtp_tls_servername =\nsmtp_tls_servername = mx.example\n",
-    ])
+    @Test(
+        "no edit when a value is already in force",
+        arguments: [
+            "smtp_tls_servername = hostname\n",
+            "smtp_tls_servername =\nsmtp_tls_servername = mx.example\n",
+        ])
     func noEditWhenSet(text: String) throws {
         let mainCf = try MainCf(path: "main.cf", bytes: Array(text.utf8))
         #expect(mainCf.edit(setting: "smtp_tls_servername", to: Array("hostname".utf8)) == nil)

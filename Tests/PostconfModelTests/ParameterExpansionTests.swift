@@ -50,7 +50,9 @@ enum PostconfProbe {
 
     /// `postconf -c DIR <flags> [names]` parsed as name → value ("name = value"
     /// or "name =" lines).
-    static func values(_ flags: [String], _ names: [String] = [], in directory: TestDirectory) throws -> (values: [String: [UInt8]], result: ToolResult) {
+    static func values(_ flags: [String], _ names: [String] = [], in directory: TestDirectory) throws -> (
+        values: [String: [UInt8]], result: ToolResult
+    ) {
         let result = try ExternalTool.postconf(flags + names, configDirectory: directory.path)
         var values: [String: [UInt8]] = [:]
         for line in result.output.split(separator: 0x0A) {
@@ -98,8 +100,9 @@ enum PostconfProbe {
         }
         return try started.map { process, out, err in
             process.waitUntilExit()
-            return Run(status: process.terminationStatus, output: try readBytes(out),
-                       errors: String(decoding: try readBytes(err), as: UTF8.self))
+            return Run(
+                status: process.terminationStatus, output: try readBytes(out),
+                errors: String(decoding: try readBytes(err), as: UTF8.self))
         }
     }
 
@@ -182,8 +185,9 @@ struct ParameterExpansionTests {
     static func compare(_ testCase: ExpansionCase, ours: ParameterExpansion, postconf run: PostconfProbe.Run) {
         if run.status == 0 {
             #expect(ours.error == nil, "\(testCase.expression): we report \(ours.error ?? "") but postconf accepts it")
-            #expect(PostconfProbe.normalized(ours.value) == run.value.map { PostconfProbe.normalized($0) },
-                    "\(testCase.expression): ours: \(ours.value.printable) postconf: \(run.value?.printable ?? "nothing")")
+            #expect(
+                PostconfProbe.normalized(ours.value) == run.value.map { PostconfProbe.normalized($0) },
+                "\(testCase.expression): ours: \(ours.value.printable) postconf: \(run.value?.printable ?? "nothing")")
         } else {
             #expect(run.errors.contains("fatal:"), "\(testCase.expression): postconf failed without a fatal message: \(run.errors)")
             #expect(ours.error != nil, "\(testCase.expression): postconf fails (\(run.errors)) but we expand to \(ours.value.printable)")

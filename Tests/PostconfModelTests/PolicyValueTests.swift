@@ -12,7 +12,7 @@ struct PolicyValueTests {
         ("verify servername=hostname # fixed by tool", "malformed attribute/value pair \"#\": missing '=' after attribute name"),
         ("verify sni=hostname", "invalid attribute name: \"sni\""),
         ("verified servername=hostname", "invalid security level \"verified\""),
-        ("verify servername=", "attribute \"servername\" has empty value"),
+        ("verify servername=", "\"servername=\" specifies an invalid hostname"),
         ("verify servername=bad_name!", "\"servername=bad_name!\" specifies an invalid hostname"),
         ("verify servername=hostname servername=nexthop", "attribute \"servername\" is specified multiple times"),
         ("verify { servername = hostname }", "malformed attribute/value pair \"{\": missing '=' after attribute name"),
@@ -30,6 +30,57 @@ struct PolicyValueTests {
     ])
     func entriesSmtpAccepts(value: String) {
         #expect(PolicyValue(Array(value.utf8)).problems(postfixVersion: v37).isEmpty)
+    }
+
+    /// smtp_tls_policy.c's tls_policy_lookup_one (3.7 to 3.12): a level
+    /// below "may" ignores every later token, malformed or not (it only logs
+    /// "ignoring attribute ... with TLS disabled" and sends in clear).
+    @Test(arguments: ["none # ticket 1234", "NONE servername=HOSTNAME,{ x", "none connection_reuse=true =x"])
+    func noneIgnoresItsAttributes(value: String) {
+        let policy = PolicyValue(Array(value.utf8), braces: false)
+        #expect(policy.level == TLSSecurityLevel.none)
+        #expect(policy.problems(postfixVersion: v37).isEmpty)
+        #expect(PolicyValue(Array(value.utf8), braces: true).problems(postfixVersion: PostfixVersion(3, 10)).isEmpty)
+    }
+
+    /// Values smtp(8) checks, by version (smtp_tls_policy.c, tlsrpt_wrapper.c):
+    /// connection_reuse and enable_rpk take yes or no in any case, the last
+    /// one wins; the TLSRPT attributes have their own syntax, and all but
+    /// policy_type need a policy_type beside them.
+    @Test(arguments: [
+        ("verify connection_reuse=true", "3.7", "attribute \"connection_reuse\" has bad value: \"true\""),
+        ("may connection_reuse=", "3.7", "attribute \"connection_reuse\" has bad value: \"\""),
+        ("verify enable_rpk=1", "3.9", "attribute \"enable_rpk\" has bad value: \"1\""),
+        ("verify policy_type=dane", "3.10", "attribute \"policy_type\" has an unexpected value: \"dane\""),
+        ("verify policy_type=sts policy_type=sts", "3.10", "attribute \"policy_type\" is specified multiple times"),
+        ("verify policy_type=sts policy_ttl=1h", "3.10", "attribute \"policy_ttl\" has a malformed value: \"1h\""),
+        ("verify policy_type=sts policy_ttl=2147483648", "3.10", "attribute \"policy_ttl\" has a malformed value: \"2147483648\""),
+        ("verify policy_type=sts policy_domain=bad_!", "3.10", "attribute \"policy_domain\" has a malformed value: \"bad_!\""),
+        ("verify policy_type=sts policy_failure=timeout", "3.10", "attribute \"policy_failure\" has an unexpected value: \"timeout\""),
+        (
+            "verify policy_string=version:STSv1", "3.10",
+            "built-in policy has unexpected attribute policy_ttl, policy_domain, policy_string, mx_host_pattern or policy_failure"
+        ),
+        (", ,", "3.7", "invalid empty policy"),
+    ])
+    func attributeValuesSmtpRejects(value: String, version: String, problem: String) {
+        let version = PostfixVersion(version)!
+        let policy = PolicyValue(Array(value.utf8), braces: version >= PostfixVersion(3, 10))
+        #expect(policy.problems(postfixVersion: version) == [problem])
+    }
+
+    @Test(arguments: [
+        ("verify connection_reuse=YES connection_reuse=no", "3.7"),
+        ("verify enable_rpk=yes enable_rpk=No", "3.9"),
+        (
+            "secure policy_type=STS policy_domain=example.com policy_ttl=86400 policy_string=version:STSv1 mx_host_pattern=*.example.com"
+                + " mx_host_pattern=mx.example.com policy_failure=Sts-Policy-Invalid", "3.10"
+        ),
+        ("verify policy_type=no-policy-found", "3.10"),
+    ])
+    func attributeValuesSmtpAccepts(value: String, version: String) {
+        let version = PostfixVersion(version)!
+        #expect(PolicyValue(Array(value.utf8), braces: true).problems(postfixVersion: version).isEmpty)
     }
 
     @Test func levelAndAttributesIgnoreCaseButKeepValues() {

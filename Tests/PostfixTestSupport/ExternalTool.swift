@@ -14,7 +14,9 @@ public struct ToolResult: Sendable {
 
 public enum ExternalTool {
     /// Runs `executable` with `arguments`, feeding `input` on stdin.
-    public static func run(_ executable: String, _ arguments: [String], input: [UInt8] = [], environment: [String: String]? = nil) throws -> ToolResult {
+    public static func run(_ executable: String, _ arguments: [String], input: [UInt8] = [], environment: [String: String]? = nil) throws
+        -> ToolResult
+    {
         let scratch = try TestDirectory("tool-run")
         let inPath = try scratch.write("in", input)
         let outPath = try scratch.write("out", [])

@@ -2,6 +2,7 @@
 // byte-exact file helpers.
 
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif

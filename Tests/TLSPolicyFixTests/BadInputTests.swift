@@ -9,6 +9,7 @@
 import Foundation
 import PostfixTestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,48 +46,87 @@ struct BadInputTests {
         BadInput(place: "policy", name: "nul-after-last-newline", message: "policy, line 2: NUL byte in a table source"),
         BadInput(place: "policy", name: "binary-garbage", message: "policy, line 1: NUL byte in a table source"),
         BadInput(place: "policy", name: "berkeley-db-as-source", message: "policy, line 1: NUL byte in a table source"),
-        BadInput(place: "policy", name: "hash-comment-in-value", message: "policy, line 2: error: bad.example: malformed attribute/value pair \"#\""),
-        BadInput(place: "policy", name: "servername-twice", message: "policy, line 1: error: bad.example: attribute \"servername\" is specified multiple times"),
-        BadInput(place: "policy", name: "continued-broken-entry", message: "policy, line 1: error: bad.example: attribute \"servername\" is specified multiple times"),
-        BadInput(place: "policy", name: "unknown-level", message: "policy, line 1: error: bad.example: invalid security level \"verified\""),
-        BadInput(place: "policy", name: "level-none-typo", message: "policy, line 1: error: bad.example: invalid security level \"nonee\""),
-        BadInput(place: "policy", name: "unknown-attribute", message: "policy, line 1: error: bad.example: invalid attribute name: \"sni\""),
-        BadInput(place: "policy", name: "empty-servername", message: "policy, line 1: error: bad.example: attribute \"servername\" has empty value"),
-        BadInput(place: "policy", name: "attribute-without-value", message: "policy, line 1: error: bad.example: malformed attribute/value pair \"match\""),
-        BadInput(place: "policy", name: "unbalanced-brace-open", message: "policy, line 1: error: bad.example: malformed attribute/value pair \"{\""),
-        BadInput(place: "policy", name: "unbalanced-brace-close", message: "policy, line 1: error: bad.example: malformed attribute/value pair \"servername\""),
-        BadInput(place: "policy", name: "crlf-broken-entry", message: "policy, line 2: error: bad.example: malformed attribute/value pair \"protocols\""),
+        BadInput(
+            place: "policy", name: "hash-comment-in-value",
+            message: "postfix-tls-fix: error: policy, line 2: bad.example: malformed attribute/value pair \"#\""),
+        BadInput(
+            place: "policy", name: "servername-twice",
+            message: "postfix-tls-fix: error: policy, line 1: bad.example: attribute \"servername\" is specified multiple times"),
+        BadInput(
+            place: "policy", name: "continued-broken-entry",
+            message: "postfix-tls-fix: error: policy, line 1: bad.example: attribute \"servername\" is specified multiple times"),
+        BadInput(
+            place: "policy", name: "unknown-level",
+            message: "postfix-tls-fix: error: policy, line 1: bad.example: invalid security level \"verified\""),
+        BadInput(
+            place: "policy", name: "level-none-typo", message: "postfix-tls-fix: error: policy, line 1: bad.example: invalid security level \"nonee\""
+        ),
+        BadInput(
+            place: "policy", name: "unknown-attribute",
+            message: "postfix-tls-fix: error: policy, line 1: bad.example: invalid attribute name: \"sni\""),
+        BadInput(
+            place: "policy", name: "empty-servername",
+            message: "postfix-tls-fix: error: policy, line 1: bad.example: \"servername=\" specifies an invalid hostname"),
+        BadInput(
+            place: "policy", name: "attribute-without-value",
+            message: "postfix-tls-fix: error: policy, line 1: bad.example: malformed attribute/value pair \"match\""),
+        BadInput(
+            place: "policy", name: "unbalanced-brace-open",
+            message: "postfix-tls-fix: error: policy, line 1: bad.example: malformed attribute/value pair \"{\""),
+        BadInput(
+            place: "policy", name: "unbalanced-brace-close",
+            message: "postfix-tls-fix: error: policy, line 1: bad.example: malformed attribute/value pair \"servername\""),
+        BadInput(
+            place: "policy", name: "crlf-broken-entry",
+            message: "postfix-tls-fix: error: policy, line 2: bad.example: malformed attribute/value pair \"protocols\""),
         // With SMTPUTF8 on, postmap skips non-UTF-8 lines (a note); with it
         // off, Postfix reads them and smtp(8) rejects them.
-        BadInput(place: "policy", name: "invalid-utf8-level", mainCfExtra: "smtputf8_enable = no",
-                 message: "policy, line 1: error: bad.example: invalid security level \"verif\\xFF\""),
-        BadInput(place: "policy", name: "invalid-utf8-attribute", mainCfExtra: "smtputf8_enable = no",
-                 message: "policy, line 1: error: bad.example: invalid attribute name: \"\\xC3(\""),
+        BadInput(
+            place: "policy", name: "invalid-utf8-level", mainCfExtra: "smtputf8_enable = no",
+            message: "postfix-tls-fix: error: policy, line 1: bad.example: invalid security level \"verif\\xFF\""),
+        BadInput(
+            place: "policy", name: "invalid-utf8-attribute", mainCfExtra: "smtputf8_enable = no",
+            message: "postfix-tls-fix: error: policy, line 1: bad.example: invalid attribute name: \"\\xC3(\""),
 
         BadInput(place: "policy.db", name: "truncated-at-page-boundary", message: indexMessage),
         BadInput(place: "policy.db", name: "truncated-mid-page", message: indexMessage),
         BadInput(place: "policy.db", name: "truncated-header", message: indexMessage),
-        BadInput(place: "policy.db", name: "wrong-access-method-btree", message: indexMessage + " (cannot read CONFIG/policy.db as a hash database: it is a Berkeley DB btree database)"),
+        BadInput(
+            place: "policy.db", name: "wrong-access-method-btree",
+            message: indexMessage + " (cannot read CONFIG/policy.db as a hash database: it is a Berkeley DB btree database)"),
         BadInput(place: "policy.db", name: "text-file", message: indexMessage),
         BadInput(place: "policy.db", name: "binary-garbage", message: indexMessage),
         BadInput(place: "policy.db", name: "empty", message: indexMessage),
         BadInput(place: "policy.db", name: "zeroed-metadata-page", message: indexMessage),
 
-        BadInput(place: "main.cf", name: "missing-equals", message: "CONFIG/main.cf, line 2: missing '=' after attribute name: \"smtp_tls_policy_maps hash:$config_directory/policy\""),
-        BadInput(place: "main.cf", name: "missing-name", message: "CONFIG/main.cf, line 2: missing attribute name: \"= hash:$config_directory/policy\""),
+        BadInput(
+            place: "main.cf", name: "missing-equals",
+            message: "CONFIG/main.cf, line 2: missing '=' after attribute name: \"smtp_tls_policy_maps hash:$config_directory/policy\""),
+        BadInput(
+            place: "main.cf", name: "missing-name", message: "CONFIG/main.cf, line 2: missing attribute name: \"= hash:$config_directory/policy\""),
         BadInput(place: "main.cf", name: "continuation-at-top", message: "CONFIG/main.cf, line 3: missing '=' after attribute name: \"broken line\""),
         BadInput(place: "main.cf", name: "nul-byte", message: "CONFIG/main.cf, line 2: NUL byte in main.cf"),
         BadInput(place: "main.cf", name: "binary-garbage", message: "CONFIG/main.cf, line 1: NUL byte in main.cf"),
-        BadInput(place: "main.cf", name: "invalid-utf8-without-equals", message: "CONFIG/main.cf, line 2: missing '=' after attribute name: \"smtp_tls_policy_maps \\xFF\\xFE hash:/x\""),
-        BadInput(place: "main.cf", name: "invalid-utf8-map-path", message: "cy: error: hash:CONFIG/pol"),
-        BadInput(place: "main.cf", name: "missing-table", message: "no-such-table: error: hash:CONFIG/no-such-table: the table does not exist"),
-        BadInput(place: "main.cf", name: "not-a-table", message: "main.cf, line 2: error: smtp_tls_policy_maps: \"policy\" is not a type:name table"),
+        BadInput(
+            place: "main.cf", name: "invalid-utf8-without-equals",
+            message: "CONFIG/main.cf, line 2: missing '=' after attribute name: \"smtp_tls_policy_maps \\xFF\\xFE hash:/x\""),
+        BadInput(place: "main.cf", name: "invalid-utf8-map-path", message: "cy: hash:CONFIG/pol"),
+        BadInput(
+            place: "main.cf", name: "missing-table",
+            message: "postfix-tls-fix: error: no-such-table: hash:CONFIG/no-such-table: the table does not exist"),
+        BadInput(
+            place: "main.cf", name: "not-a-table",
+            message: "postfix-tls-fix: error: main.cf, line 2: smtp_tls_policy_maps: \"policy\" is not a type:name table"),
 
         BadInput(place: "master.cf", name: "o-without-value", message: "master.cf, line 2: \"-o\" without a value in service relay/unix"),
         BadInput(place: "master.cf", name: "invalid-utf8-o-without-value", message: "master.cf, line 2: \"-o\" without a value in service r"),
-        BadInput(place: "master.cf", name: "o-without-equals", message: "master.cf, line 2: \"-o smtp_tls_security_level\": missing '=' after parameter name"),
-        BadInput(place: "master.cf", name: "unbalanced-brace-o", message: "master.cf, line 2: unbalanced '{' in \"{ smtp_tls_security_level = verify"),
-        BadInput(place: "master.cf", name: "too-few-fields", message: "master.cf, line 2: bad field count: a service needs 8 fields, this line has 4"),
+        BadInput(
+            place: "master.cf", name: "o-without-equals",
+            message: "master.cf, line 2: \"-o smtp_tls_security_level\": missing '=' after parameter name"),
+        BadInput(
+            place: "master.cf", name: "unbalanced-brace-o", message: "master.cf, line 2: unbalanced '{' in \"{ smtp_tls_security_level = verify"),
+        BadInput(
+            place: "master.cf", name: "too-few-fields", message: "master.cf, line 2: bad field count: a service needs 8 fields, this line has 4"),
         BadInput(place: "master.cf", name: "nul-byte", message: "master.cf, line 2: NUL byte in master.cf"),
         BadInput(place: "master.cf", name: "binary-garbage", message: "master.cf, line 4: NUL byte in master.cf"),
     ]
@@ -100,25 +140,31 @@ struct BadInputTests {
     }
 
     static let longLines: [BadInput] = [
-        BadInput(place: "policy", name: "10MB-line",
-                 setup: tenMegabyteLine(after: "good.example verify\nbig.example verify ", of: "x"),
-                 message: "policy, line 2: error: big.example: malformed attribute/value pair \"xxxxxxxx"),
-        BadInput(place: "main.cf", name: "10MB-line",
-                 setup: tenMegabyteLine(after: "compatibility_level = 3.6\nsmtp_tls_policy_maps = hash:$config_directory/policy\n", of: "y"),
-                 message: "CONFIG/main.cf, line 3: missing '=' after attribute name: \"yyyyyyyy"),
+        BadInput(
+            place: "policy", name: "10MB-line",
+            setup: tenMegabyteLine(after: "good.example verify\nbig.example verify ", of: "x"),
+            message: "postfix-tls-fix: error: policy, line 2: big.example: malformed attribute/value pair \"xxxxxxxx"),
+        BadInput(
+            place: "main.cf", name: "10MB-line",
+            setup: tenMegabyteLine(after: "compatibility_level = 3.6\nsmtp_tls_policy_maps = hash:$config_directory/policy\n", of: "y"),
+            message: "CONFIG/main.cf, line 3: missing '=' after attribute name: \"yyyyyyyy"),
     ]
 
     /// A directory, a dangling link and an unreadable file in each place.
     static func fileSystemCases(_ place: String) -> [BadInput] {
         let isIndex = place == "policy.db"
         return [
-            BadInput(place: place, name: "directory", setup: .directory,
-                     message: isIndex ? indexMessage : place + ": cannot read: not a regular file"),
-            BadInput(place: place, name: "dangling-symlink", setup: .danglingSymlink,
-                     message: isIndex ? "policy.db: cannot resolve symbolic link CONFIG/policy.db: its target CONFIG/missing-policy.db does not exist; nothing written"
-                        : place + ": cannot read: No such file or directory"),
-            BadInput(place: place, name: "unreadable", setup: .unreadable,
-                     message: isIndex ? indexMessage : place + ": cannot read: Permission denied"),
+            BadInput(
+                place: place, name: "directory", setup: .directory,
+                message: isIndex ? indexMessage : place + ": cannot read: not a regular file"),
+            BadInput(
+                place: place, name: "dangling-symlink", setup: .danglingSymlink,
+                message: isIndex
+                    ? "policy.db: cannot resolve symbolic link CONFIG/policy.db: its target CONFIG/missing-policy.db does not exist; nothing written"
+                    : place + ": cannot read: No such file or directory"),
+            BadInput(
+                place: place, name: "unreadable", setup: .unreadable,
+                message: isIndex ? indexMessage : place + ": cannot read: Permission denied"),
         ]
     }
 
@@ -138,9 +184,13 @@ struct BadInputTests {
     func applyRefusesWithAMessageNamingTheFileAndChangesNothing(_ input: BadInput) throws {
         let directory = try TestDirectory("ptf-bad", in: FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : "/tmp")
         let config = directory.file("postfix")
-        try directory.write("postfix/main.cf", "compatibility_level = 3.6\nsmtp_tls_policy_maps = hash:$config_directory/policy\n"
-                            + (input.mainCfExtra.isEmpty ? "" : input.mainCfExtra + "\n"))
-        try directory.write("postfix/master.cf", """
+        try directory.write(
+            "postfix/main.cf",
+            "compatibility_level = 3.6\nsmtp_tls_policy_maps = hash:$config_directory/policy\n"
+                + (input.mainCfExtra.isEmpty ? "" : input.mainCfExtra + "\n"))
+        try directory.write(
+            "postfix/master.cf",
+            """
             smtp      inet  n       -       y       -       -       smtpd
             relay     unix  -       -       n       -       -       smtp
 

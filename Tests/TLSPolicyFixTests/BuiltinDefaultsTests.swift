@@ -32,6 +32,7 @@ struct BuiltinDefaultsTests {
         try directory.write("image/var/lib/postfix/tls_policy", "data.example verify\n")
         let check = try FixerBinary.run(["--root", root, "--postfix-version", "3.7.11", "check"])
         #expect(check.status == 1, "\(check.outputText)\(check.errors)")
-        #expect(check.outputText.hasPrefix("\(root)/var/lib/postfix/tls_policy, line 1: data.example: verify without servername"), "\(check.outputText)")
+        #expect(
+            check.outputText.hasPrefix("\(root)/var/lib/postfix/tls_policy, line 1: data.example: verify without servername"), "\(check.outputText)")
     }
 }

@@ -8,6 +8,7 @@ import FileSafety
 import Foundation
 import PostfixTestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,8 +26,9 @@ import Glibc
     }
 
     func startApply(stopAt point: String? = nil) throws -> BackgroundProcess {
-        try BackgroundProcess(FixerBinary.path, ["-c", config] + Self.version + ["apply"],
-                              environment: point.map { ["POSTFIX_TLS_FIX_TEST_STOP_AT": $0] } ?? [:])
+        try BackgroundProcess(
+            FixerBinary.path, ["-c", config] + Self.version + ["apply"],
+            environment: point.map { ["POSTFIX_TLS_FIX_TEST_STOP_AT": $0] } ?? [:])
     }
 
     /// The configuration one apply alone makes of this one.
@@ -115,7 +117,7 @@ import Glibc
         #expect(try postmap.finish().status == 0)
         // postmap opened the source before it waited, so it rebuilt the
         // index from the source as it was then: the index is whole and
-        // valid, and either apply's or postmap's (see README, "Safety").
+        // valid, and either apply's or postmap's (see docs/safety.md).
         // The next apply brings the index in line with the source.
         func added() throws -> String {
             try ExternalTool.postmap(["-q", "added.example", "hash:" + config + "/maps/t0"], configDirectory: config).outputText

@@ -14,6 +14,7 @@
 import Foundation
 import PostfixTestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -79,8 +80,9 @@ import Glibc
                 // the one that marks the commit point.
                 #expect(killAt >= commitPoint - 2, "journal before the commit point at \(place)")
                 for path in Set(tree.entries.keys).union(oldTree.entries.keys) {
-                    #expect(tree.entries[path] == oldTree.entries[path] || tree.entries[path] == newTree.entries[path],
-                            "\(path) is neither old nor new at \(place)")
+                    #expect(
+                        tree.entries[path] == oldTree.entries[path] || tree.entries[path] == newTree.entries[path],
+                        "\(path) is neither old nor new at \(place)")
                 }
                 let isNew = { (path: String) in tree.entries[path] == newTree.entries[path] && tree.entries[path] != oldTree.entries[path] }
                 for table in ["maps/t0", "maps/t1", "real/policy"] where isNew(table) {
@@ -98,8 +100,9 @@ import Glibc
             }
             for leftover in after.leftovers {
                 let name = leftover.split(separator: "/").last.map(String.init) ?? leftover
-                #expect(name.contains(".tmp-") || name == ".postfix-tls-fix.journal" || name == "main.cf.tmp",
-                        "unexpected file \(leftover) at \(place)")
+                #expect(
+                    name.contains(".tmp-") || name == ".postfix-tls-fix.journal" || name == "main.cf.tmp",
+                    "unexpected file \(leftover) at \(place)")
             }
 
             // Postfix reads what is there. (A main.cf younger than a second
@@ -118,9 +121,10 @@ import Glibc
             let completed = try TreeSnapshot(config)
             #expect(completed == newTree, "after the run following \(place): \(completed.differences(from: newTree))")
         }
-        print("crash safety: apply killed with SIGKILL at \(points.count) fault points: "
-              + "\(outcomes.old) left the old configuration, \(outcomes.inCommit) were in the commit phase "
-              + "(completed by the next run), \(outcomes.new) left the new configuration")
+        print(
+            "crash safety: apply killed with SIGKILL at \(points.count) fault points: "
+                + "\(outcomes.old) left the old configuration, \(outcomes.inCommit) were in the commit phase "
+                + "(completed by the next run), \(outcomes.new) left the new configuration")
         #expect(outcomes.old + outcomes.inCommit + outcomes.new == points.count)
     }
 

@@ -16,23 +16,32 @@ struct DiffTests {
     }
 
     static let scenarios: [Scenario] = [
-        Scenario(name: "tables", files: [
-            "main.cf": Array("smtp_tls_policy_maps = texthash:$config_directory/a, texthash:$config_directory/b\nsmtp_tls_security_level = may".utf8),
-            "a": Array("# \u{E9}\r\none verify\r\n# ".utf8) + [0xFF] + Array(" comment\n".utf8)
-                + (1...20).flatMap { Array("filler\($0).test may\n".utf8) } + Array("last.test secure".utf8),
-            "b": Array("x.test verify\n  match=nexthop\n# c\ny.test encrypt\nz.test verify\n".utf8),
-        ]),
-        Scenario(name: "main.cf without final newline", files: [
-            "main.cf": Array("# relay set-up\nrelayhost = [relay.test]:587\nsmtp_tls_security_level = secure".utf8),
-        ]),
-        Scenario(name: "table large enough to be rendered in segments", files: [
-            "main.cf": Array("smtp_tls_policy_maps = texthash:$config_directory/big\nsmtp_tls_security_level = may\n".utf8),
-            "big": largeTable(),
-        ]),
-        Scenario(name: "master.cf and inline", files: [
-            "main.cf": Array("smtp_tls_policy_maps = inline:{ a.test=verify, b.test=may }\n".utf8),
-            "master.cf": Array("smtp unix - - y - - smtp\nrelay unix - - y - - smtp\n  -o smtp_tls_security_level=verify\n\n# end\n".utf8),
-        ]),
+        Scenario(
+            name: "tables",
+            files: [
+                "main.cf": Array(
+                    "smtp_tls_policy_maps = texthash:$config_directory/a, texthash:$config_directory/b\nsmtp_tls_security_level = may".utf8),
+                "a": Array("# \u{E9}\r\none verify\r\n# ".utf8) + [0xFF] + Array(" comment\n".utf8)
+                    + (1...20).flatMap { Array("filler\($0).test may\n".utf8) } + Array("last.test secure".utf8),
+                "b": Array("x.test verify\n  match=nexthop\n# c\ny.test encrypt\nz.test verify\n".utf8),
+            ]),
+        Scenario(
+            name: "main.cf without final newline",
+            files: [
+                "main.cf": Array("# relay set-up\nrelayhost = [relay.test]:587\nsmtp_tls_security_level = secure".utf8)
+            ]),
+        Scenario(
+            name: "table large enough to be rendered in segments",
+            files: [
+                "main.cf": Array("smtp_tls_policy_maps = texthash:$config_directory/big\nsmtp_tls_security_level = may\n".utf8),
+                "big": largeTable(),
+            ]),
+        Scenario(
+            name: "master.cf and inline",
+            files: [
+                "main.cf": Array("smtp_tls_policy_maps = inline:{ a.test=verify, b.test=may }\n".utf8),
+                "master.cf": Array("smtp unix - - y - - smtp\nrelay unix - - y - - smtp\n  -o smtp_tls_security_level=verify\n\n# end\n".utf8),
+            ]),
     ]
 
     /// 40,000 entries to fix, more than two segments' worth, with 0 to 6
@@ -64,14 +73,20 @@ struct DiffTests {
         var expected: [UInt8] = []
         for name in ["main.cf", "master.cf"] + scenario.files.keys.filter({ !$0.hasSuffix(".cf") }).sorted() {
             guard scenario.files[name] != nil else { continue }
-            let gnu = try ExternalTool.run("/usr/bin/diff", ["-u", "--label", "a/\(name)", "--label", "b/\(name)",
-                                                             directory.file("old/\(name)"), directory.file("new/\(name)")])
+            let gnu = try ExternalTool.run(
+                "/usr/bin/diff",
+                [
+                    "-u", "--label", "a/\(name)", "--label", "b/\(name)",
+                    directory.file("old/\(name)"), directory.file("new/\(name)"),
+                ])
             expected += gnu.output
         }
         // The diffs, without the lines about rebuilds and reloads after them.
-        let diffPart = Array(ours.output.split(separator: 0x0A, omittingEmptySubsequences: false)
-            .prefix { !$0.starts(with: Array("then: ".utf8)) && !$0.starts(with: Array("would rebuild".utf8)) }
-            .joined(separator: [0x0A])) + [0x0A]
+        let diffPart =
+            Array(
+                ours.output.split(separator: 0x0A, omittingEmptySubsequences: false)
+                    .prefix { !$0.starts(with: Array("then: ".utf8)) && !$0.starts(with: Array("would rebuild".utf8)) }
+                    .joined(separator: [0x0A])) + [0x0A]
         // Where they part, not the whole of a large diff.
         let parting = zip(diffPart, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(diffPart.count, expected.count)
         func around(_ bytes: [UInt8]) -> String { String(decoding: bytes[max(0, parting - 300)..<min(bytes.count, parting + 300)], as: UTF8.self) }

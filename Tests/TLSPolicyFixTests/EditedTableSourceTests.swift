@@ -10,8 +10,9 @@ import Foundation
 import HashMap
 import PostconfModel
 import PostfixTestSupport
-@testable import TLSPolicyFix
 import Testing
+
+@testable import TLSPolicyFix
 
 @Suite struct EditedTableSourceTests {
     static let insertion = Array(" servername=hostname".utf8)
@@ -97,7 +98,8 @@ import Testing
         #expect(Array(edits) == [3, 9, 27].map { ByteEdit(insert: Self.insertion, at: $0) })
         edits.append(ByteEdit(range: 40..<42, replacement: Array("x".utf8)))
         #expect(edits.commonInsertion == nil)
-        #expect(Array(edits) == [3, 9, 27].map { ByteEdit(insert: Self.insertion, at: $0) } + [ByteEdit(range: 40..<42, replacement: Array("x".utf8))])
+        #expect(
+            Array(edits) == [3, 9, 27].map { ByteEdit(insert: Self.insertion, at: $0) } + [ByteEdit(range: 40..<42, replacement: Array("x".utf8))])
         #expect(edits.range(at: 3) == 40..<42)
         #expect(ByteEdits().commonInsertion == [])
     }

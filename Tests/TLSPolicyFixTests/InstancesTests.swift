@@ -11,7 +11,9 @@ struct InstancesTests {
 
     init() throws {
         directory = try TestDirectory()
-        try directory.write("primary/main.cf", """
+        try directory.write(
+            "primary/main.cf",
+            """
             multi_instance_directories = \(directory.file("out-a")) \(directory.file("out-b"))
             smtp_tls_policy_maps = texthash:$config_directory/policy
 

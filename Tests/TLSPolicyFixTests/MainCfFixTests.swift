@@ -18,15 +18,25 @@ struct MainCfFixTests {
 
     static let cases: [Case] = [
         Case(name: "no final newline", mainCf: "myhostname = a.example\nsmtp_tls_security_level = verify", smtp: "hostname", lmtp: ""),
-        Case(name: "duplicate, last one verifies", mainCf: "smtp_tls_security_level = may\nsmtp_tls_security_level = secure\n", smtp: "hostname", lmtp: ""),
+        Case(
+            name: "duplicate, last one verifies", mainCf: "smtp_tls_security_level = may\nsmtp_tls_security_level = secure\n", smtp: "hostname",
+            lmtp: ""),
         Case(name: "duplicate, last one does not", mainCf: "smtp_tls_security_level = verify\nsmtp_tls_security_level = may\n", smtp: "", lmtp: ""),
-        Case(name: "continuation lines and a comment inside", mainCf: "smtp_tls_security_level =\n# why\n    verify\nsmtp_tls_servername =\n", smtp: "hostname", lmtp: ""),
-        Case(name: "empty setting filled in place", mainCf: "smtp_tls_servername =  \nsmtp_tls_security_level = verify\n", smtp: "hostname", lmtp: ""),
-        Case(name: "commented-out setting left alone", mainCf: "#smtp_tls_servername = nexthop\nsmtp_tls_security_level = Verify\n", smtp: "hostname", lmtp: ""),
+        Case(
+            name: "continuation lines and a comment inside", mainCf: "smtp_tls_security_level =\n# why\n    verify\nsmtp_tls_servername =\n",
+            smtp: "hostname", lmtp: ""),
+        Case(
+            name: "empty setting filled in place", mainCf: "smtp_tls_servername =  \nsmtp_tls_security_level = verify\n", smtp: "hostname", lmtp: ""),
+        Case(
+            name: "commented-out setting left alone", mainCf: "#smtp_tls_servername = nexthop\nsmtp_tls_security_level = Verify\n", smtp: "hostname",
+            lmtp: ""),
         Case(name: "level through a parameter", mainCf: "my_level = secure\nsmtp_tls_security_level = $my_level\n", smtp: "hostname", lmtp: ""),
         Case(name: "obsolete enforce_tls", mainCf: "smtp_enforce_tls = yes\n", smtp: "hostname", lmtp: ""),
         Case(name: "obsolete enforce_tls without peername", mainCf: "smtp_enforce_tls = yes\nsmtp_tls_enforce_peername = no\n", smtp: "", lmtp: ""),
-        Case(name: "lmtp does not inherit smtp", mainCf: "smtp_tls_security_level = verify\nsmtp_tls_servername = hostname\nlmtp_tls_security_level = verify\n", smtp: "hostname", lmtp: "hostname"),
+        Case(
+            name: "lmtp does not inherit smtp",
+            mainCf: "smtp_tls_security_level = verify\nsmtp_tls_servername = hostname\nlmtp_tls_security_level = verify\n", smtp: "hostname",
+            lmtp: "hostname"),
         Case(name: "CRLF", mainCf: "smtp_tls_security_level = verify\r\n", smtp: "hostname", lmtp: ""),
     ]
 
@@ -56,7 +66,9 @@ struct MainCfFixTests {
     @Test func mapListsAreExpandedAndSplitAsPostconfDoes() throws {
         let directory = try TestDirectory()
         let dir = directory.file("postfix")
-        try directory.write("postfix/main.cf", """
+        try directory.write(
+            "postfix/main.cf",
+            """
             maps_dir = $config_directory/maps
             extra = texthash:${maps_dir}/c
             smtp_tls_policy_maps = hash:$maps_dir/a,btree:$(maps_dir)/b

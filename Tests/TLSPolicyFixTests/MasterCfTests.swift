@@ -64,17 +64,40 @@ struct MasterCfTests {
         #expect(after.contains("named/unix/smtp_tls_servername = nexthop"))
         #expect(after.contains("lmtp-verify/unix/lmtp_tls_servername = hostname"))
         #expect(!after.contains { $0.hasPrefix("mapped/unix/smtp_tls_servername") })
-        #expect(try ExternalTool.postmap(["-q", "gmail.test", "hash:\(config)/mapped_policy"], configDirectory: config).outputText
-            == "verify servername=hostname\n")
+        #expect(
+            try ExternalTool.postmap(["-q", "gmail.test", "hash:\(config)/mapped_policy"], configDirectory: config).outputText
+                == "verify servername=hostname\n")
 
         // Exactly the new overrides were added, each in its entry's style.
-        let expected = original
-            .replacingOccurrences(of: "    -o syslog_name=postfix/relay-verify\n", with: "    -o syslog_name=postfix/relay-verify\n    -o smtp_tls_servername=hostname\n")
-            .replacingOccurrences(of: "-o smtp_tls_loglevel=1\n# the long form", with: "-o smtp_tls_loglevel=1 -o smtp_tls_servername=hostname\n# the long form")
-            .replacingOccurrences(of: "  -o { smtp_tls_loglevel = 1 }\n", with: "  -o { smtp_tls_loglevel = 1 }\n  -o { smtp_tls_servername = hostname }\n")
-            .replacingOccurrences(of: "    -o lmtp_tls_security_level=verify\n", with: "    -o lmtp_tls_security_level=verify\n    -o lmtp_tls_servername=hostname\n")
+        let expected =
+            original
+            .replacingOccurrences(
+                of: "    -o syslog_name=postfix/relay-verify\n",
+                with: "    -o syslog_name=postfix/relay-verify\n    -o smtp_tls_servername=hostname\n"
+            )
+            .replacingOccurrences(
+                of: "-o smtp_tls_loglevel=1\n# the long form", with: "-o smtp_tls_loglevel=1 -o smtp_tls_servername=hostname\n# the long form"
+            )
+            .replacingOccurrences(
+                of: "  -o { smtp_tls_loglevel = 1 }\n", with: "  -o { smtp_tls_loglevel = 1 }\n  -o { smtp_tls_servername = hostname }\n"
+            )
+            .replacingOccurrences(
+                of: "    -o lmtp_tls_security_level=verify\n", with: "    -o lmtp_tls_security_level=verify\n    -o lmtp_tls_servername=hostname\n")
         #expect(String(decoding: try readBytes(config + "/master.cf"), as: UTF8.self) == expected)
         #expect(try FixerBinary.run(["-c", config, "check"]).status == 0)
+    }
+
+    /// A service that empties the servername main.cf gives, with the level
+    /// main.cf gives: postconf -P shows the empty override, so that service
+    /// verifies without SNI, and check says so (a person decides: the empty
+    /// value may be deliberate).
+    @Test func aServiceThatEmptiesTheServernameIsReported() throws {
+        try directory.write("postfix/main.cf", "smtp_tls_security_level = verify\nsmtp_tls_servername = hostname\n")
+        try directory.write("postfix/master.cf", "smtp unix - - y - - smtp\ngmail-out unix - - n - - smtp -o smtp_tls_servername=\n")
+        #expect(try overrides().contains("gmail-out/unix/smtp_tls_servername ="))
+        let check = try FixerBinary.run(["-c", config, "--postfix-version", "3.7.11", "check"])
+        #expect(check.status == 1, "\(check.outputText)")
+        #expect(check.outputText.contains("master.cf, line 2: gmail-out/unix: verify with an empty -o smtp_tls_servername"), "\(check.outputText)")
     }
 
     @Test func badEntriesNameTheLine() throws {

@@ -133,7 +133,7 @@ struct OutputFormatTests {
         let result = try run(["check", "--quiet"])
         #expect(result.status == 2)
         #expect(result.output.isEmpty)
-        #expect(result.errors.hasPrefix("maps/tls_policy, line 1: error: gmail.com: "), "\(result.errors)")
+        #expect(result.errors.hasPrefix("postfix-tls-fix: error: maps/tls_policy, line 1: gmail.com: "), "\(result.errors)")
     }
 
     // MARK: JSON
@@ -167,7 +167,7 @@ struct OutputFormatTests {
         let result = try run(["check", "--format", "json"])
         #expect(result.status == 2)
         try expectGolden(normalized(result.output), "missing-main-cf.check.json")
-        #expect(result.errors == "postfix-tls-fix: \(config)/main.cf: cannot read: No such file or directory\n")
+        #expect(result.errors == "postfix-tls-fix: fatal: \(config)/main.cf: cannot read: No such file or directory\n")
     }
 
     @Test func refusedApplyListsTheErrorsInJSON() throws {

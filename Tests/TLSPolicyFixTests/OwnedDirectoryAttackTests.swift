@@ -8,6 +8,7 @@
 import Foundation
 import PostfixTestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -28,7 +28,9 @@ struct PackagingSnippetTests {
         postfixLog = directory.file("postfix.log")
         // The image: main.cf names its table by its path inside the image,
         // and sets an lmtp level so that main.cf itself changes too.
-        try directory.write("root/etc/postfix/main.cf", """
+        try directory.write(
+            "root/etc/postfix/main.cf",
+            """
             compatibility_level = 3.6
             smtp_tls_policy_maps = hash:/etc/postfix/tls_policy
             lmtp_tls_security_level = verify
@@ -39,7 +41,9 @@ struct PackagingSnippetTests {
         #expect(build.status == 0, "\(build.errors)")
         backdate(root + "/etc/postfix/tls_policy.db")
         // The image's dpkg database, where the Debian snippet reads the version.
-        try directory.write("root/var/lib/dpkg/status", """
+        try directory.write(
+            "root/var/lib/dpkg/status",
+            """
             Package: postfix
             Status: install ok installed
             Version: 3.7.11-0+deb12u1
@@ -56,7 +60,9 @@ struct PackagingSnippetTests {
     /// the image's postconf answers the version; outside one, this wrapper
     /// says both.
     func installChrootWrapper() throws {
-        try directory.write("bin/postfix-tls-fix", """
+        try directory.write(
+            "bin/postfix-tls-fix",
+            """
             #!/bin/sh
             exec \(FixerBinary.path) --root \(root) --postfix-version 3.7.11 "$@"
 
@@ -149,7 +155,7 @@ struct PackagingSnippetTests {
                 result = try runSnippet(Self.rpmSnippet, ["1"])
             }
             #expect(result.status == 0, "the package transaction must not fail: \(result.errors)")
-            #expect(result.errors.contains("tls_policy, line 2: error: broken.example:"), "\(result.errors)")
+            #expect(result.errors.contains("postfix-tls-fix: error: tls_policy, line 2: broken.example:"), "\(result.errors)")
             #expect(result.errors.contains("postfix-tls-fix: not applied"), "\(result.errors)")
         }
         #expect(try postfixCalls() == [])

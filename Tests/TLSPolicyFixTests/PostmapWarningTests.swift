@@ -22,7 +22,8 @@ struct PostmapWarningTests {
 
     @Test(arguments: ["lmdb", "cdb"])
     func duplicateKeysAndTwiceDefinedParametersDoNotStopApply(type: String) throws {
-        try directory.write("postfix/main.cf", "smtp_tls_policy_maps = \(type):$config_directory/policy\nsmtp_tls_loglevel = 0\nsmtp_tls_loglevel = 1\n")
+        try directory.write(
+            "postfix/main.cf", "smtp_tls_policy_maps = \(type):$config_directory/policy\nsmtp_tls_loglevel = 0\nsmtp_tls_loglevel = 1\n")
         try directory.write("postfix/policy", "a.example verify\nA.example secure\n")
         #expect(try ExternalTool.postmap(["\(type):\(config)/policy"], configDirectory: config).status == 0)
         let apply = try FixerBinary.run(["-c", config, "apply"])
@@ -36,7 +37,8 @@ struct PostmapWarningTests {
     }
 
     @Test func aCleanConfigurationWithATwiceDefinedParameterChecksClean() throws {
-        try directory.write("postfix/main.cf", "smtp_tls_policy_maps = lmdb:$config_directory/policy\nmyhostname = a.example\nmyhostname = b.example\n")
+        try directory.write(
+            "postfix/main.cf", "smtp_tls_policy_maps = lmdb:$config_directory/policy\nmyhostname = a.example\nmyhostname = b.example\n")
         try directory.write("postfix/policy", "a.example verify servername=hostname\n")
         #expect(try ExternalTool.postmap(["lmdb:\(config)/policy"], configDirectory: config).status == 0)
         let check = try FixerBinary.run(["-c", config, "check"])

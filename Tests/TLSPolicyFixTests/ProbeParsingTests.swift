@@ -6,9 +6,9 @@
 // where the end-to-end test cannot run (no root, no namespaces).
 
 import PostfixTestSupport
-import Testing
 import PostfixTools
 import TLSPolicyFix
+import Testing
 
 struct ProbeParsingTests {
     static func handshake(_ fixture: String, sni: String? = nil) throws -> TLSHandshake {
@@ -63,15 +63,20 @@ struct ProbeParsingTests {
         #expect(SNIVerdict.needed.exitStatus == 1 && SNIVerdict.notNeeded.exitStatus == 0 && SNIVerdict.unknown.exitStatus == 2)
         let probe = SNIProbe(destination: "gmail.test", level: "verify", servername: "hostname", withoutSNI: selfSigned, withSNI: verified)
         #expect(probe.certificateDependsOnSNI == true)
-        #expect(probe.conclusion.hasPrefix("gmail.test needs SNI: without it the server presents a certificate that fails verification (self-signed certificate)"))
+        #expect(
+            probe.conclusion.hasPrefix(
+                "gmail.test needs SNI: without it the server presents a certificate that fails verification (self-signed certificate)"))
     }
 
     @Test func argumentsSendSNIOnlyWhenAsked() {
         let run = PostTLSFingerRun(
             executable: "/usr/sbin/posttls-finger", configDirectory: "/etc/postfix", destination: "example.com",
             level: "verify", caFile: "/etc/ssl/ca.pem", caPath: nil, hostLookup: "native", timeout: 10)
-        #expect(run.arguments(sni: nil) == ["-c", "-l", "verify", "-L", "routine,certmatch,peercert", "-t", "10", "-T", "10",
-                                             "-F", "/etc/ssl/ca.pem", "-h", "native", "example.com"])
+        #expect(
+            run.arguments(sni: nil) == [
+                "-c", "-l", "verify", "-L", "routine,certmatch,peercert", "-t", "10", "-T", "10",
+                "-F", "/etc/ssl/ca.pem", "-h", "native", "example.com",
+            ])
         #expect(run.arguments(sni: "hostname").suffix(3) == ["-s", "hostname", "example.com"])
     }
 }

@@ -10,6 +10,7 @@
 import Foundation
 import PostfixTestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -96,7 +97,8 @@ struct RootConfinementTests {
         try placeConfig(at: host + "/postfix")
         try link("/etc/postfix", to: host + "/postfix")
         try expectConfined()
-        let lookup = try ExternalTool.postmap(["-q", "image.example", "hash:\(root + host)/postfix/policy"], configDirectory: root + host + "/postfix")
+        let lookup = try ExternalTool.postmap(
+            ["-q", "image.example", "hash:\(root + host)/postfix/policy"], configDirectory: root + host + "/postfix")
         #expect(lookup.outputText == "verify servername=hostname\n", "the image's own table was fixed")
     }
 

@@ -15,7 +15,9 @@ struct RootOptionTests {
     init() throws {
         directory = try TestDirectory("ptf-root")
         root = directory.file("image")
-        try directory.write("image/etc/postfix/main.cf", """
+        try directory.write(
+            "image/etc/postfix/main.cf",
+            """
             queue_directory = /var/spool/postfix
             smtp_tls_policy_maps = hash:$config_directory/by_variable, hash:/etc/postfix/by_path, hash:by_queue_directory
 
@@ -29,13 +31,14 @@ struct RootOptionTests {
         try expectUnchanged(root) {
             let result = try FixerBinary.run(["--root", root, "check"])
             #expect(result.status == 1, "\(result.errors)")
-            #expect(result.outputText == """
-                by_variable, line 1: variable.example: verify without servername (Postfix sends no SNI); fix: append servername=hostname
-                by_path, line 1: path.example: secure without servername (Postfix sends no SNI); fix: append servername=hostname
-                \(root)/var/spool/postfix/by_queue_directory, line 1: queue.example: verify without servername (Postfix sends no SNI); fix: append servername=hostname
-                3 fixes pending: run `postfix-tls-fix --root \(root) apply`
+            #expect(
+                result.outputText == """
+                    by_variable, line 1: variable.example: verify without servername (Postfix sends no SNI); fix: append servername=hostname
+                    by_path, line 1: path.example: secure without servername (Postfix sends no SNI); fix: append servername=hostname
+                    \(root)/var/spool/postfix/by_queue_directory, line 1: queue.example: verify without servername (Postfix sends no SNI); fix: append servername=hostname
+                    3 fixes pending: apply writes \(root)/var/spool/postfix/by_queue_directory.db, \(root)/var/spool/postfix/by_queue_directory, outside \(root)/etc/postfix: review it, then run `postfix-tls-fix --root \(root) apply --allow-path \(root)/var/spool/postfix/by_queue_directory.db --allow-path \(root)/var/spool/postfix/by_queue_directory`
 
-                """)
+                    """)
         }
         // -c is a path inside the root, relative ones too; JSON names both.
         let json = try FixerBinary.run(["check", "--root", root + "/", "-c", "etc/postfix", "--format", "json"])
@@ -49,7 +52,9 @@ struct RootOptionTests {
     /// is found inside the root too (once: not with the root prefixed twice).
     @Test func masterCfOverridesResolveInsideTheRoot() throws {
         try directory.write("image/etc/postfix/main.cf", "compatibility_level = 3.6\n")
-        try directory.write("image/etc/postfix/master.cf", """
+        try directory.write(
+            "image/etc/postfix/master.cf",
+            """
             mapped    unix  -       -       y       -       -       smtp
                 -o smtp_tls_policy_maps=hash:$config_directory/mapped_policy
 

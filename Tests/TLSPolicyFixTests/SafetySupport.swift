@@ -9,6 +9,7 @@ import Foundation
 import HashMap
 import PostfixTestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -49,7 +50,8 @@ struct TreeSnapshot: Equatable {
                 entries[relative] = .symlink(target: try FileManager.default.destinationOfSymbolicLink(atPath: path))
             default:
                 let isIndex = relative.hasSuffix(".db") && !relative.hasPrefix(".") && !relative.contains("/.")
-                let records = isIndex
+                let records =
+                    isIndex
                     ? try ((try? IndexFile.readAll(path: path, method: .hash)) ?? IndexFile.readAll(path: path, method: .btree))
                         .sorted { $0.key.lexicographicallyPrecedes($1.key) }
                     : nil
@@ -112,7 +114,9 @@ struct SafetyScenario {
     func write(into directory: TestDirectory, at config: String) throws {
         let prefix = String(config.dropFirst(directory.path.count + 1))
         let mapList = mapSpecs.joined(separator: ",\n    ")
-        try directory.write(prefix + "/main.cf", """
+        try directory.write(
+            prefix + "/main.cf",
+            """
             compatibility_level = 3.6
             smtp_tls_policy_maps = \(mapList)
             lmtp_tls_security_level = verify
@@ -207,7 +211,10 @@ final class BackgroundProcess {
         let deadline = Date().addingTimeInterval(limit)
         while Date() < deadline {
             if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-               status.contains("(stopped)") { return true }
+                status.contains("(stopped)")
+            {
+                return true
+            }
             usleep(20_000)
         }
         return false
@@ -224,7 +231,8 @@ final class BackgroundProcess {
     /// Waits for the exit and returns status, standard output and error.
     func finish() throws -> Finished {
         process.waitUntilExit()
-        return Finished(status: process.terminationStatus, outputText: String(decoding: try readBytes(outPath), as: UTF8.self),
-                        errors: String(decoding: try readBytes(errPath), as: UTF8.self))
+        return Finished(
+            status: process.terminationStatus, outputText: String(decoding: try readBytes(outPath), as: UTF8.self),
+            errors: String(decoding: try readBytes(errPath), as: UTF8.self))
     }
 }

@@ -44,6 +44,10 @@ struct SeedTests {
         }
         #expect(changed == 7)
         #expect(try readBytes(config + "/main.cf") == readBytes(repositoryRoot + "/Examples/seed/main.cf"))
+        // It ends by saying how much it did.
+        #expect(
+            result.outputText.hasSuffix("rebuilt maps/tls_policy.db (hash: index, source changed)\n7 entries changed in 1 file, 1 index rebuilt\n"),
+            "\(result.outputText)")
     }
 
     @Test func secondApplyWritesNothing() throws {

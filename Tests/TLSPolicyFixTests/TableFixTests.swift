@@ -39,8 +39,9 @@ struct TableFixTests {
     }
 
     @Test func awkwardBytesStayAndOnlyTheInsertionsAreNew() throws {
-        let original = Array(
-            "# CRLF, tabs, a continuation with a comment inside, non-UTF-8 in a comment\r\n".utf8)
+        let original =
+            Array(
+                "# CRLF, tabs, a continuation with a comment inside, non-UTF-8 in a comment\r\n".utf8)
             + Array("crlf.example\tverify\r\n".utf8)
             + Array("multi.example secure\n# caf".utf8) + [0xE9] + Array("\n\tmatch=nexthop   \n".utf8)
             + Array("done.example verify servername=nexthop\n".utf8)
@@ -49,8 +50,9 @@ struct TableFixTests {
         let result = try apply()
         #expect(result.status == 0, "\(result.errors)")
 
-        let expected = Array(
-            "# CRLF, tabs, a continuation with a comment inside, non-UTF-8 in a comment\r\n".utf8)
+        let expected =
+            Array(
+                "# CRLF, tabs, a continuation with a comment inside, non-UTF-8 in a comment\r\n".utf8)
             + Array("crlf.example\tverify servername=hostname\r\n".utf8)
             + Array("multi.example secure\n# caf".utf8) + [0xE9] + Array("\n\tmatch=nexthop servername=hostname   \n".utf8)
             + Array("done.example verify servername=nexthop\n".utf8)
@@ -63,14 +65,17 @@ struct TableFixTests {
     }
 
     @Test func brokenEntriesAreErrorsAndNothingIsWritten() throws {
-        try makeConfig(tables: ["policy": Array("""
-            good.example verify
-            hash.example verify servername=hostname # fixed by tool
-            twice.example verify servername=hostname servername=nexthop
-            level.example verified
-            name.example verify sni=hostname
+        try makeConfig(tables: [
+            "policy": Array(
+                """
+                good.example verify
+                hash.example verify servername=hostname # fixed by tool
+                twice.example verify servername=hostname servername=nexthop
+                level.example verified
+                name.example verify sni=hostname
 
-            """.utf8)])
+                """.utf8)
+        ])
         try expectUnchanged(config) {
             let check = try FixerBinary.run(["-c", config, "check"])
             #expect(check.status == 2)
@@ -144,6 +149,9 @@ struct TableFixTests {
         #expect(try ExternalTool.postmap(["hash:\(config)/p"], configDirectory: config).status == 0)
         let check = try FixerBinary.run(["-c", config, "check"])
         #expect(check.status == 1)
-        #expect(check.outputText.contains("main.cf, line 1: mysql:\(config)/p.cf: mysql: tables live outside the configuration files and are not edited by this tool; fix: add servername=hostname to its verify and secure entries by hand"))
+        #expect(
+            check.outputText.contains(
+                "main.cf, line 1: mysql:\(config)/p.cf: mysql: tables live outside the configuration files and are not edited by this tool; fix: add servername=hostname to its verify and secure entries by hand"
+            ))
     }
 }

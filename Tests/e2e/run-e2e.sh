@@ -25,11 +25,19 @@
 #             logs SNI mx.gmail.test. There is no reload: smtp(8) notices the
 #             replaced .db by itself.
 #   phase 3   sender2: (a) deferred the same way; (b) "BIN -c SENDER2 apply"
-#             edits main.cf; "diff" says it needs "postfix reload", and
+#             edits main.cf; "diff" says it needs "postfix -c DIR reload", and
 #             "apply --reload" runs it on the running sender2. After a flush the
 #             message is delivered verified.
 #   phase 4   "BIN probe" against the receiver (Tests/e2e/probe-phase.sh):
 #             without SNI invalid2.invalid, with SNI mx.gmail.test; needs SNI.
+#   phase 5   sender3, with queue_run_delay and back-off of an hour
+#             (Tests/e2e/deferred-phase.sh): "check" shows the deferred
+#             message as waiting for the gmail.test entry; "apply
+#             --retry-deferred" delivers it within seconds, while a message
+#             deferred for another destination stays queued.
+#   phase 6   "BIN probe --all" (Tests/e2e/probe-all-phase.sh) against the
+#             receiver's three TLS services (needs SNI on 2525, verifies
+#             without it on 2527, fails either way on 2528) and a closed port.
 #
 # Usage: Tests/e2e/run-e2e.sh PATH_TO_postfix-tls-fix_BINARY
 #
@@ -47,7 +55,7 @@
 set -euo pipefail
 
 readonly NS_MARK=POSTFIX_TLS_FIX_E2E_IN_NAMESPACE
-readonly PHASES=4
+readonly PHASES=6
 readonly WAIT_SECS=${E2E_WAIT_SECS:-20}   # bound on each wait for a log line
 
 skip() { echo "SKIP: $*"; exit 77; }
@@ -308,7 +316,7 @@ done
 say "dnsmasq: gmail.test MX mx.gmail.test, mx.gmail.test A 127.0.0.2"
 
 # --- Postfix instances ----------------------------------------------------------
-# write_master DIR [EXTRA_LINE]: every service unchrooted (chroot column "n").
+# write_master DIR [EXTRA_LINE...]: every service unchrooted (chroot column "n").
 write_master() {
     cat > "$1/master.cf" <<'EOF'
 # service type  private unpriv  chroot  wakeup  maxproc command + args
@@ -334,7 +342,9 @@ anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
-    if [[ $# -gt 1 ]]; then printf '%s\n' "$2" >> "$1/master.cf"; fi
+    local dir=$1
+    shift
+    if [[ $# -gt 0 ]]; then printf '%s\n' "$@" >> "$dir/master.cf"; fi
 }
 
 # common_main DIR NAME: what every instance needs to run from its own directories.
@@ -381,7 +391,11 @@ tls_server_sni_maps = hash:$R/sni
 smtpd_tls_loglevel = 1
 EOF
 } > "$R/main.cf"
-write_master "$R" "127.0.0.2:2525 inet n       -       n       -       -       smtpd"
+# 2527: the CA-signed certificate for everyone (needs no SNI); 2528: the
+# self-signed one for everyone (fails with and without SNI). For phases 5-6.
+write_master "$R" "127.0.0.2:2525 inet n       -       n       -       -       smtpd" \
+    "127.0.0.2:2527 inet n       -       n       -       -       smtpd -o tls_server_sni_maps= -o smtpd_tls_chain_files=$CERTS/mx.key,$CERTS/mx.crt" \
+    "127.0.0.2:2528 inet n       -       n       -       -       smtpd -o tls_server_sni_maps="
 age "$R"
 printf 'mx.gmail.test %s %s\n' "$CERTS/mx.key" "$CERTS/mx.crt" > "$R/sni"
 postmap -c "$R" -F "hash:$R/sni"
@@ -568,7 +582,7 @@ show_key_lines "receiver log" "$RLOG" "$r3"
 
 say "phase 3b: the tool edits main.cf and, with --reload, reloads the running Postfix; flush"
 run_tool "$S2" "$W/diff-sender2.out" diff || true
-check "diff says 'postfix reload' is needed" grep -q 'postfix reload' "$W/diff-sender2.out"
+check "diff says 'postfix -c $S2 reload' is needed" grep -qF "then: postfix -c $S2 reload" "$W/diff-sender2.out"
 m3b=$(mark "$S2LOG") r3b=$(mark "$RLOG")
 check "'$(basename "$BIN") -c $S2 apply --reload' exits 0" run_tool "$S2" "$W/apply-sender2.out" apply --reload
 check "tool output says it reloaded Postfix" grep -q "reloaded: postfix -c $S2 reload" "$W/apply-sender2.out"
@@ -596,6 +610,16 @@ begin_phase 4 "postfix-tls-fix probe: the receiver's certificates without and wi
 # shellcheck source=Tests/e2e/probe-phase.sh
 source "$(dirname "$SELF")/probe-phase.sh"
 end_phase 4
+
+begin_phase 5 "deferred mail: check shows it waiting for the fix; apply --retry-deferred delivers only it"
+# shellcheck source=Tests/e2e/deferred-phase.sh
+source "$(dirname "$SELF")/deferred-phase.sh"
+end_phase 5
+
+begin_phase 6 "postfix-tls-fix probe --all: needs SNI, verifies without, fails either way, unreachable"
+# shellcheck source=Tests/e2e/probe-all-phase.sh
+source "$(dirname "$SELF")/probe-all-phase.sh"
+end_phase 6
 
 echo
 say "done"

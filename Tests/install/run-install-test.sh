@@ -8,8 +8,6 @@
 # syntax-checked when those shells are installed).
 #
 # Usage: Tests/install/run-install-test.sh PATH_TO_postfix-tls-fix_BINARY
-# It must not run inside `swift test`: generating the man page runs
-# `swift package plugin`, which waits for the build directory's lock.
 # Exit status 0 when every check passed, 1 otherwise.
 set -euo pipefail
 
@@ -49,6 +47,15 @@ rendered=$(MANWIDTH=200 man -l "$page" 2>/dev/null)
 for word in check diff apply probe --config-directory --root --postfix-version --format --color --quiet; do
     check "man page documents $word" grep -qe "$word" <<<"$rendered"
 done
+# Written by hand, it must not drift from the options: each one --help lists.
+for subcommand in check diff apply probe; do
+    for option in $("$bin" "$subcommand" --help | sed -n '/OPTIONS/,$p' | grep -oE '^  (-[a-z], )?--[a-z-]+' | grep -oE -- '--[a-z-]+'); do
+        check "man page documents $subcommand $option" grep -qe "$option" <<<"$rendered"
+    done
+done
+for section in "EXIT STATUS" ENVIRONMENT FILES EXAMPLES "SEE ALSO"; do
+    check "man page has $section" grep -qe "^$section" <<<"$rendered"
+done
 
 # bash: source the completion and ask it, as bash does on TAB.
 complete_words() {   # complete_words WORD... : what TAB offers after the words
@@ -64,6 +71,15 @@ subcommands=$(complete_words postfix-tls-fix "" | sort | paste -sd ' ' -)
 check "bash completes the subcommands (got: $subcommands)" \
     bash -c 'for c in check diff apply probe; do [[ " $1 " == *" $c "* ]] || exit 1; done' _ "$subcommands"
 check "bash completes check --for to --format" test "$(complete_words postfix-tls-fix check --for)" = --format
+# Paths where the option takes one: a directory for -c and --root, a file
+# for apply's --allow-path and probe's --ca-file.
+scratch=$(mktemp -d /tmp/ptf-complete.XXXXXX)
+mkdir "$scratch/etc-postfix" && touch "$scratch/cafile.pem"
+check "bash completes -c with a directory" test "$(complete_words postfix-tls-fix -c "$scratch/etc-")" = "$scratch/etc-postfix"
+check "bash completes --root with a directory" test "$(complete_words postfix-tls-fix check --root "$scratch/etc-")" = "$scratch/etc-postfix"
+check "bash completes apply --allow-path with a path" test "$(complete_words postfix-tls-fix apply --allow-path "$scratch/ca")" = "$scratch/cafile.pem"
+check "bash completes probe --ca-file with a file" test "$(complete_words postfix-tls-fix probe --ca-file "$scratch/ca")" = "$scratch/cafile.pem"
+rm -rf "$scratch"
 check "zsh completion declares #compdef postfix-tls-fix" grep -qx '#compdef postfix-tls-fix' "$zsh_completion"
 check "fish completion completes postfix-tls-fix" grep -qF "complete -c 'postfix-tls-fix'" "$fish_completion"
 if command -v zsh >/dev/null; then check "zsh -n accepts the zsh completion" zsh -n "$zsh_completion"; fi

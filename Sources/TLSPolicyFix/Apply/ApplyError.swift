@@ -29,15 +29,26 @@ public enum ApplyError: Error, Sendable, CustomStringConvertible {
     case notADatabase(path: String, type: String, cause: any Error)
     /// An index could not be built or read back; nothing was replaced.
     case index(IndexError)
-    /// The journaled commit stopped after its commit point (its cause says
-    /// what was replaced); the next apply completes it.
-    case interrupted(cause: FileSafetyError)
+    /// The journaled commit stopped after its commit point: `done` says
+    /// what was replaced (and whether that needs a reload); the next apply
+    /// completes the rest.
+    case interrupted(cause: FileSafetyError, done: ApplyReport)
     /// An interrupted earlier apply cannot be completed.
     case recoveryFailed(cause: any Error)
-    /// A file apply wrote was replaced by another program right after.
-    case replacedMeanwhile(path: String)
+    /// A file apply wrote was replaced by another program right after;
+    /// `done` says what apply had replaced.
+    case replacedMeanwhile(path: String, done: ApplyReport)
     /// The files were written, but `postfix reload` failed.
     case reloadFailed(PostfixToolError)
+
+    /// What an apply stopped after its commit point had replaced; nil for
+    /// every other case (nothing was).
+    public var done: ApplyReport? {
+        switch self {
+        case .interrupted(_, let done), .replacedMeanwhile(_, let done): return done
+        default: return nil
+        }
+    }
 
     public var description: String {
         switch self {
@@ -60,14 +71,15 @@ public enum ApplyError: Error, Sendable, CustomStringConvertible {
         case .unresolvable(let path, let cause):
             return "\(path): \(cause); nothing written"
         case .notADatabase(let path, let type, let cause):
-            return "\(path): the existing index is not a readable \(type) database (\(cause)); move it away if it is not needed, then run apply again; nothing written"
+            return
+                "\(path): the existing index is not a readable \(type) database (\(cause)); move it away if it is not needed, then run apply again; nothing written"
         case .index(let error):
             return "\(error.path): \(error); nothing replaced"
-        case .interrupted(let cause):
+        case .interrupted(let cause, _):
             return "apply interrupted: \(cause); run apply again to complete it"
         case .recoveryFailed(let cause):
             return "apply interrupted: cannot complete the earlier apply: \(cause); run apply again to complete it"
-        case .replacedMeanwhile(let path):
+        case .replacedMeanwhile(let path, _):
             return "apply interrupted: \(path) was replaced by another program right after this one wrote it; run apply again to complete it"
         case .reloadFailed(let cause):
             return "the fix is written, but Postfix was not reloaded: \(cause); run `postfix reload` by hand"

@@ -18,5 +18,16 @@ public struct ApplyReport: Sendable {
     public var warnings: [Finding] = []
     /// Temporary files of killed earlier runs that were removed.
     public var removedTemporaryFiles: [String] = []
-    public var reloadNeeded: Bool { plan.reloadNeeded }
+    /// Whether running Postfix daemons need `postfix reload` to see what
+    /// was replaced: the plan's answer, or for an apply interrupted after
+    /// its commit point, that of the files it did replace.
+    public var reloadNeeded: Bool
+    /// Whether every file of the plan was replaced.
+    public var complete = true
+
+    init(inspection: Inspection, plan: FixPlan) {
+        self.inspection = inspection
+        self.plan = plan
+        reloadNeeded = plan.reloadNeeded
+    }
 }

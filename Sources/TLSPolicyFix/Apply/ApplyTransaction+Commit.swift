@@ -115,9 +115,10 @@ extension ApplyTransaction {
             if case .targetChanged(let path) = error {
                 throw .changedMeanwhile(path: order.first { $0.file.targetPath == path }?.target.display ?? path)
             }
-            if case .commitInterrupted = error {
+            if case .commitInterrupted(_, let completed, _) = error {
                 committed = true
-                throw .interrupted(cause: error)
+                for (file, target) in order where completed.contains(file.targetPath) { recordReplaced(target) }
+                throw .interrupted(cause: error, done: partialReport)
             }
             throw .writeFailed(path: configuration.displayPath(journal.path), cause: error)
         }
@@ -125,15 +126,34 @@ extension ApplyTransaction {
     }
 
     mutating func verifyCommitted() throws(ApplyError) {
-        for (file, target) in commitOrder {
+        let order = commitOrder
+        for (_, target) in order { recordReplaced(target) }
+        for (file, target) in order {
             guard let now = try? FileIdentity.of(path: file.targetPath), now.isSameFile(as: file.stagedIdentity) else {
-                throw .replacedMeanwhile(path: target.display)
-            }
-            if target.role == .index {
-                replaced.indexes.append(target.display)
-            } else {
-                replaced.files.append(target.display)
+                throw .replacedMeanwhile(path: target.display, done: partialReport)
             }
         }
+    }
+
+    private mutating func recordReplaced(_ target: WriteTarget) {
+        if target.role == .index {
+            replaced.indexes.append(target.display)
+        } else {
+            replaced.files.append(target.display)
+        }
+        replacedTargets.append(target)
+    }
+
+    /// What an apply stopped after its commit point did: the files it
+    /// replaced, and whether those need a reload (main.cf, master.cf, and
+    /// tables read at start-up do; an index does not).
+    private var partialReport: ApplyReport {
+        var done = report
+        done.complete = false
+        let indexedSources = Set(plan.rebuilds.map(\.sourcePath))
+        done.reloadNeeded = replacedTargets.contains { target in
+            target.role == .postfixConfig || (target.role == .tableSource && !indexedSources.contains(target.path))
+        }
+        return done
     }
 }

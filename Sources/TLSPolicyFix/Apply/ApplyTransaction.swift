@@ -59,6 +59,7 @@ public struct ApplyTransaction {
     var committed = false
     var removedTemporaryFiles: [String] = []
     var replaced: (files: [String], indexes: [String]) = ([], [])
+    var replacedTargets: [WriteTarget] = []
     /// postmap's warnings while building, by index display path.
     var postmapWarnings: [(index: String, table: String, warning: String)] = []
 
@@ -100,17 +101,23 @@ public struct ApplyTransaction {
         report.completedFromInterruptedApply = recovery.completed
         report.abandonedFromInterruptedApply = recovery.abandoned
         report.removedTemporaryFiles = removedTemporaryFiles
-        report.warnings = postmapWarnings.map { Finding(.note, .postmapWarning, at: SourceLocation(path: $0.index), subject: $0.table, "postmap: \($0.warning)") }
+        report.warnings = postmapWarnings.map {
+            Finding(.note, .postmapWarning, at: SourceLocation(path: $0.index), subject: $0.table, "postmap: \($0.warning)")
+        }
         report.backups = committed ? backups : []
         (report.writtenFiles, report.rebuiltIndexes) = replaced
         return report
     }
 
     /// Undoes what a failure before the commit point leaves: backups made,
-    /// staged files; then releases every lock.
+    /// staged files; then releases every lock. After the commit point the
+    /// staged files not yet renamed stay: the journal names them, and the
+    /// next apply completes the change with them.
     mutating func release() {
-        if !committed { backups.forEach { _ = unlink($0) } }
-        staged.values.forEach { $0.discard() }
+        if !committed {
+            backups.forEach { _ = unlink($0) }
+            staged.values.forEach { $0.discard() }
+        }
         writerLocks.forEach { $0.release() }
         directoryLock?.release()
     }
@@ -164,9 +171,10 @@ extension ApplyTransaction {
             if FileReader.exists(journal.path) {
                 let (canonicalDirectory, postfixFiles) = (self.canonicalDirectory, self.postfixFiles)
                 do {
-                    recovery = try journal.recover { target in
-                        try WriteTarget.writerLocks(for: target, postfixFiles: postfixFiles, in: canonicalDirectory)
-                    } ?? recovery
+                    recovery =
+                        try journal.recover { target in
+                            try WriteTarget.writerLocks(for: target, postfixFiles: postfixFiles, in: canonicalDirectory)
+                        } ?? recovery
                 } catch {
                     throw .recoveryFailed(cause: error)
                 }

@@ -1,6 +1,7 @@
 // EditedTableSource.swift: a postmap source as apply writes it, without
 // making the new file whole in memory: its records (the inspection's parse,
-// with the inserted attribute appended to the values it was inserted into),
+// with the inserted attribute appended to the values it was inserted into,
+// and servername keywords lower-cased in place where the plan says so),
 // from which the index is built, and its bytes, written in pieces.
 //
 // Each piece is parsed again, as postmap will read it, and its records must
@@ -22,17 +23,27 @@ struct EditedTableSource: IndexSource, Sendable {
     private let appended: EntrySet
     /// The bytes appended ("servername=..." with its leading space).
     private let insertion: [UInt8]
+    /// Entries whose value has bytes lower-cased: entry -> range in its value.
+    private let lowercased: [Int: Range<Int>]
+    /// The same ranges as file offsets, in file order (those entries are on
+    /// one line each, so their values are runs of the file's bytes).
+    private let lowercasedInFile: [Range<Int>]
 
     /// The source as a rebuild leaves it: unchanged, or with the plan's
     /// insertion appended to the entries it names.
     init(_ rebuild: IndexRebuild) {
-        self.init(source: rebuild.source, appended: rebuild.appended)
+        self.init(source: rebuild.source, appended: rebuild.appended, lowercased: rebuild.lowercased)
     }
 
-    init(source: TableSource, appended: (entries: EntrySet, bytes: [UInt8])? = nil) {
+    init(source: TableSource, appended: (entries: EntrySet, bytes: [UInt8])? = nil, lowercased: [Int: Range<Int>] = [:]) {
         self.source = source
         self.appended = appended?.entries ?? EntrySet(count: 0)
         insertion = appended?.bytes ?? []
+        self.lowercased = lowercased
+        lowercasedInFile = lowercased.map { entry, range in
+            let start = source.record(at: entry).value.startIndex
+            return (start + range.lowerBound)..<(start + range.upperBound)
+        }.sorted { $0.lowerBound < $1.lowerBound }
     }
 
     var recordCount: Int { source.entryCount }
@@ -42,6 +53,11 @@ struct EditedTableSource: IndexSource, Sendable {
     /// Entry `index` of the new file, as the index stores it.
     func record(at index: Int) -> SourceRecord {
         let record = source.record(at: index)
+        if let range = lowercased[index] {
+            var value = Array(record.value)
+            value.replaceSubrange(range, with: value[range].asciiLowercased())
+            return SourceRecord(key: record.key, value: value[...], appended: appended.contains(index) ? insertion[...] : [])
+        }
         return SourceRecord(key: record.key, value: record.value, appended: appended.contains(index) ? insertion[...] : [])
     }
 
@@ -62,12 +78,29 @@ struct EditedTableSource: IndexSource, Sendable {
         private var nextAppended = 0
         private var nextEntry = 0
         private var line = 0
+        /// The next of `lowercasedInFile` to apply.
+        private var nextLowercased = 0
 
         init(table: EditedTableSource, fd: FileDescriptor, path: String) {
             self.table = table
             self.fd = fd
             self.path = path
             piece.reserveCapacity(EditedTableSource.pieceSize + EditedTableSource.pieceSize / 4)
+        }
+
+        /// Appends `range` of the old file to the piece, with the keywords in
+        /// it lower-cased. A keyword lies inside an entry's value, so never
+        /// across an insertion point or a piece's end.
+        private mutating func copy(_ bytes: [UInt8], _ range: Range<Int>) {
+            let offset = piece.count - range.lowerBound
+            piece.append(contentsOf: bytes[range])
+            let keywords = table.lowercasedInFile
+            while nextLowercased < keywords.count, keywords[nextLowercased].upperBound <= range.upperBound {
+                let keyword = keywords[nextLowercased]
+                let inPiece = (keyword.lowerBound + offset)..<(keyword.upperBound + offset)
+                piece.replaceSubrange(inPiece, with: piece[inPiece].asciiLowercased())
+                nextLowercased += 1
+            }
         }
 
         /// Writes and checks the next piece; false once the whole file is
@@ -95,12 +128,12 @@ struct EditedTableSource: IndexSource, Sendable {
             while let entry = table.appended.first(from: nextAppended) {
                 let at = text.endOfText(lastLine: table.source.logicalLine(ofEntry: entry).lastTextLine)
                 guard at < pieceEnd || pieceEnd == bytes.count else { break }
-                piece.append(contentsOf: bytes[copied..<at])
+                copy(bytes, copied..<at)
                 piece.append(contentsOf: table.insertion)
                 copied = at
                 nextAppended = entry + 1
             }
-            piece.append(contentsOf: bytes[copied..<pieceEnd])
+            copy(bytes, copied..<pieceEnd)
             do {
                 _ = try fd.writeAll(piece)
             } catch {
@@ -126,9 +159,9 @@ struct EditedTableSource: IndexSource, Sendable {
             let written = parsed.record(at: index)
             let expected = record(at: firstEntry + index)
             guard written.key.elementsEqual(expected.key),
-                  written.value.count == expected.value.count + expected.appended.count,
-                  written.value.prefix(expected.value.count).elementsEqual(expected.value),
-                  written.value.suffix(expected.appended.count).elementsEqual(expected.appended)
+                written.value.count == expected.value.count + expected.appended.count,
+                written.value.prefix(expected.value.count).elementsEqual(expected.value),
+                written.value.suffix(expected.appended.count).elementsEqual(expected.appended)
             else { throw mismatch() }
         }
         return firstEntry + parsed.entryCount

@@ -65,7 +65,10 @@ enum WritePolicy {
             let canonical = resolved.path
             let canonicalDirectoryOfTarget = resolved.directory.path
             guard isWithin(canonical, canonicalDirectory) || allowed.contains(where: { isWithin(canonical, $0) }) else {
-                throw .refused(path: target.display, reason: "\(canonical) is outside the configuration directory \(canonicalDirectory); name it with --allow-path to let apply write it")
+                throw .refused(
+                    path: target.display,
+                    reason:
+                        "\(canonical) is outside the configuration directory \(canonicalDirectory); name it with --allow-path to let apply write it")
             }
 
             let directoryStatus = try status(of: canonicalDirectoryOfTarget, display: target.display)
@@ -77,6 +80,9 @@ enum WritePolicy {
             if targetExists {
                 try checkNotWritableByOthers(targetStatus, display: target.display, what: "the file")
             }
+            if let obstacle = Replaceability.obstacle(file: canonical, directory: canonicalDirectoryOfTarget) {
+                throw .refused(path: target.display, reason: obstacle)
+            }
             if let sourcePath = target.sourcePath {
                 let source: String
                 do {
@@ -87,32 +93,49 @@ enum WritePolicy {
                 let sourceStatus = try status(of: source, display: target.display)
                 try checkNotWritableByOthers(sourceStatus, display: target.display, what: "its source \(source)")
                 if targetExists, sourceStatus.st_uid != targetStatus.st_uid {
-                    throw .refused(path: target.display, reason: "its source \(source) belongs to uid \(sourceStatus.st_uid) but the index to uid \(targetStatus.st_uid); make them the same owner (postmap, run as root, writes the index as the source's owner)")
+                    throw .refused(
+                        path: target.display,
+                        reason:
+                            "its source \(source) belongs to uid \(sourceStatus.st_uid) but the index to uid \(targetStatus.st_uid); make them the same owner (postmap, run as root, writes the index as the source's owner)"
+                    )
                 }
             }
 
-            var fs = statvfs()
-            guard statvfs(canonicalDirectoryOfTarget, &fs) == 0 else {
-                throw .refused(path: target.display, reason: "cannot examine the file system of \(canonicalDirectoryOfTarget): \(String(cString: strerror(errno)))")
-            }
-            if fs.f_flag & UInt(ST_RDONLY) != 0 {
-                throw .refused(path: target.display, reason: "\(canonicalDirectoryOfTarget) is on a read-only file system")
-            }
-            let backups = options.backupSuffix == nil ? 0 : existingSize
-            let key = UInt64(fs.f_fsid)
-            var total = needed[key] ?? (0, 0, target.display)
-            total.bytes += max(target.estimatedSize, existingSize) + backups
-            total.files += options.backupSuffix == nil ? 1 : 2
-            needed[key] = total
-            let available = Int(clamping: UInt64(fs.f_bavail) &* UInt64(fs.f_frsize))
-            // One block per file for metadata and rounding, plus the journal.
-            let wanted = total.bytes + (total.files + 1) * Int(fs.f_frsize)
-            if available < wanted {
-                throw .refused(path: target.display, reason: "not enough free space on the file system of \(canonicalDirectoryOfTarget): about \(wanted) bytes needed, \(available) available")
-            }
-            if UInt64(fs.f_favail) < UInt64(total.files + 1) && fs.f_files > 0 {
-                throw .refused(path: target.display, reason: "no free inodes on the file system of \(canonicalDirectoryOfTarget)")
-            }
+            try checkSpace(for: target, in: canonicalDirectoryOfTarget, existingSize: existingSize, options: options, needed: &needed)
+        }
+    }
+
+    /// Refuses a target whose file system is read-only, or lacks the space
+    /// or inodes for the new files (and backups) planned on it so far.
+    static func checkSpace(
+        for target: WriteTarget, in canonicalDirectoryOfTarget: String, existingSize: Int, options: WriteOptions,
+        needed: inout [UInt64: (bytes: Int, files: Int, display: String)]
+    ) throws(ApplyError) {
+        var fs = statvfs()
+        guard statvfs(canonicalDirectoryOfTarget, &fs) == 0 else {
+            throw .refused(
+                path: target.display, reason: "cannot examine the file system of \(canonicalDirectoryOfTarget): \(String(cString: strerror(errno)))")
+        }
+        if fs.f_flag & UInt(ST_RDONLY) != 0 {
+            throw .refused(path: target.display, reason: "\(canonicalDirectoryOfTarget) is on a read-only file system")
+        }
+        let backups = options.backupSuffix == nil ? 0 : existingSize
+        let key = UInt64(fs.f_fsid)
+        var total = needed[key] ?? (0, 0, target.display)
+        total.bytes += max(target.estimatedSize, existingSize) + backups
+        total.files += options.backupSuffix == nil ? 1 : 2
+        needed[key] = total
+        let available = Int(clamping: UInt64(fs.f_bavail) &* UInt64(fs.f_frsize))
+        // One block per file for metadata and rounding, plus the journal.
+        let wanted = total.bytes + (total.files + 1) * Int(fs.f_frsize)
+        if available < wanted {
+            throw .refused(
+                path: target.display,
+                reason:
+                    "not enough free space on the file system of \(canonicalDirectoryOfTarget): about \(wanted) bytes needed, \(available) available")
+        }
+        if UInt64(fs.f_favail) < UInt64(total.files + 1) && fs.f_files > 0 {
+            throw .refused(path: target.display, reason: "no free inodes on the file system of \(canonicalDirectoryOfTarget)")
         }
     }
 
@@ -121,7 +144,8 @@ enum WritePolicy {
     static func checkNotWritableByOthers(_ st: stat, display: String, what: String) throws(ApplyError) {
         guard geteuid() == 0, st.st_mode & (S_IWGRP | S_IWOTH) != 0 else { return }
         let mode = String(st.st_mode & 0o7777, radix: 8)
-        throw .refused(path: display, reason: "\(what) is writable by group or others (mode \(mode)); as root this tool refuses to write there (chmod go-w)")
+        throw .refused(
+            path: display, reason: "\(what) is writable by group or others (mode \(mode)); as root this tool refuses to write there (chmod go-w)")
     }
 
     /// Refuses, when running as root, a directory on the way to what is
@@ -140,13 +164,20 @@ enum WritePolicy {
             if directory.owner != 0 { throw notRootsDirectory(directory.path, directory.owner, display: display) }
             if directory.mode & (S_IWGRP | S_IWOTH) != 0 && directory.mode & S_ISVTX == 0 {
                 let mode = String(directory.mode & 0o7777, radix: 8)
-                throw .refused(path: display, reason: "\(directory.path) is writable by group or others (mode \(mode)); as root this tool refuses to write below it (chmod go-w)")
+                throw .refused(
+                    path: display,
+                    reason:
+                        "\(directory.path) is writable by group or others (mode \(mode)); as root this tool refuses to write below it (chmod go-w)")
             }
         }
     }
 
     private static func notRootsDirectory(_ path: String, _ owner: uid_t, display: String) -> ApplyError {
-        .refused(path: display, reason: "the directory \(path) belongs to uid \(owner), who could replace what apply writes there by a link to any file; as root this tool writes only in directories root owns (chown root, or run postmap for this table as uid \(owner))")
+        .refused(
+            path: display,
+            reason:
+                "the directory \(path) belongs to uid \(owner), who could replace what apply writes there by a link to any file; as root this tool writes only in directories root owns (chown root, or run postmap for this table as uid \(owner))"
+        )
     }
 
     static func status(of path: String, display: String) throws(ApplyError) -> stat {

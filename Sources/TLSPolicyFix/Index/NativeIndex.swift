@@ -23,7 +23,7 @@ enum NativeIndex {
         var digest = RecordDigest()
         for index in 0..<table.recordCount {
             let record = table.record(at: index)
-            if table.source.storedEntry(forKeyOf: index, key: record.key) == index { digest.add(record) }
+            if table.source.storedEntry(forKeyOf: index, key: record.key) == index { digest.add(record, utf8KeyFolding: table.source.utf8Checks) }
         }
         return digest
     }
@@ -39,6 +39,7 @@ enum NativeIndex {
                 from: table,
                 replacing: rebuild.indexPath, method: method,
                 metadataForNewFile: IndexWriter.postmapNewIndexMetadata(source: sourceMetadata),
+                utf8KeyFolding: table.source.utf8Checks,
                 meanwhile: meanwhile
             ).staged
         } catch {

@@ -52,8 +52,10 @@ struct EntryFixFindings: Sendable {
     /// it instead.
     mutating func add(table: Int, keyRange: Range<Int>, line: Int, lineStart: Int, level: TLSSecurityLevel, position: Int) -> Bool {
         guard table <= Int(UInt16.max), keyRange.count <= Int(UInt16.max), keyRange.lowerBound == lineStart else { return false }
-        entries.append(Entry(position: UInt32(position), line: UInt32(line), keyLength: UInt16(keyRange.count),
-                             table: UInt16(table), level: level))
+        entries.append(
+            Entry(
+                position: UInt32(position), line: UInt32(line), keyLength: UInt16(keyRange.count),
+                table: UInt16(table), level: level))
         return true
     }
 
@@ -61,8 +63,9 @@ struct EntryFixFindings: Sendable {
         let table = tables[Int(entry.table)]
         let keyStart = table.text.lines[Int(entry.line) - 1].start
         let key = table.text.bytes[keyStart..<keyStart + Int(entry.keyLength)].printable
-        return Finding(.fixable, .missingServername, at: SourceLocation(path: table.display, line: Int(entry.line)),
-                       subject: key, level: entry.level, table.messages[entry.level]!, fix: table.fix)
+        return Finding(
+            .fixable, .missingServername, at: SourceLocation(path: table.display, line: Int(entry.line)),
+            subject: key, level: entry.level, table.messages[entry.level]!, fix: table.fix)
     }
 
     /// `others` with these findings put back where they were found, keeping

@@ -29,6 +29,7 @@ public struct Finding: Sendable, Equatable {
     /// Stable names for what kind of finding this is (used in tests and output).
     public enum Rule: String, Sendable {
         case missingServername = "missing-servername"
+        case miscasedKeyword = "miscased-keyword"
         case brokenEntry = "broken-entry"
         case unsupportedTable = "unsupported-table"
         case missingSource = "missing-source"
@@ -70,9 +71,15 @@ public struct Finding: Sendable, Equatable {
     }
 
     /// One line, Postfix style: "path, line N: subject: message; fix: ...".
-    public var line: String {
+    public var line: String { line(markingSeverity: true) }
+
+    /// The line without its "error: " or "note: ", for a caller that says
+    /// the severity itself ("postfix-tls-fix: error: path, line N: ...").
+    public var unmarkedLine: String { line(markingSeverity: false) }
+
+    private func line(markingSeverity: Bool) -> String {
         var text = "\(location): "
-        if severity == .error { text += "error: " } else if severity == .note { text += "note: " }
+        if markingSeverity && severity == .error { text += "error: " } else if markingSeverity && severity == .note { text += "note: " }
         if let subject { text += "\(subject): " }
         text += message
         if let fix { text += "; fix: \(fix)" }

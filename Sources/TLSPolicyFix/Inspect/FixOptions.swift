@@ -13,21 +13,25 @@ public struct FixOptions: Sendable {
     public var includeFingerprint = false
     /// Set <role>_tls_servername in main.cf for per-site MUST entries.
     public var globalServernameForPerSite = false
+    /// Tables the tool cannot edit that a person has checked (as main.cf
+    /// names them, without proxy:): reported as notes, not as manual fixes.
+    public var acknowledgedTables: Set<String> = []
     /// Postfix's built-in parameter defaults: the installed Postfix's when
     /// it is the one planned for, else the table shipped with the tool.
     public var parameterDefaults: PostfixDefaults = .shipped
     /// Told of the steps that take long on large tables (nil: nobody).
     public var progress: (@Sendable (ProgressEvent) -> Void)?
 
-    public init(servername: String = "hostname", postfixVersion: PostfixVersion? = nil,
-                includeFingerprint: Bool = false, globalServernameForPerSite: Bool = false) {
+    public init(
+        servername: String = "hostname", postfixVersion: PostfixVersion? = nil,
+        includeFingerprint: Bool = false, globalServernameForPerSite: Bool = false
+    ) {
         self.servername = servername
         self.postfixVersion = postfixVersion
         self.includeFingerprint = includeFingerprint
         self.globalServernameForPerSite = globalServernameForPerSite
     }
 }
-
 
 /// A step of a long inspection; the command line decides what to show.
 public enum ProgressEvent: Sendable {

@@ -7,8 +7,10 @@ extension InspectionState {
     /// master.cf: smtp/lmtp services with their own level, servername or maps.
     mutating func inspectServices(role: String) {
         let mainMaps = configuration.value("\(role)_tls_policy_maps")
-        let mainClient = PolicyClient(role: role, label: "main.cf", hasServername: roleHasServername[role] ?? false,
-                                      maps: mainMaps, mapsLocation: mainCfLocation("\(role)_tls_policy_maps"))
+        let fromFix = roleServernameFromFix[role] ?? false
+        let mainClient = PolicyClient(
+            role: role, label: "main.cf", hasServername: roleHasServername[role] ?? false, servernameFromFix: fromFix,
+            maps: mainMaps, mapsLocation: mainCfLocation("\(role)_tls_policy_maps"))
         guard let masterCf else {
             clients.append(mainClient)
             return
@@ -24,39 +26,67 @@ extension InspectionState {
             let location = SourceLocation(path: configuration.displayPath(masterCf.path), line: service.lineNumber)
             let servernameParameter = "\(role)_tls_servername"
             var hasServername: Bool
+            var servernameFromFix = false
             if let own = service.override(servernameParameter) {
-                hasServername = !expander.expand(own.value).isEmpty
+                let expanded = expander.expand(own.value)
+                hasServername = !expanded.isEmpty
+                inspectServiceServername(service, role: role, expanded: expanded, at: location)
             } else {
                 hasServername = roleHasServername[role] ?? false
+                servernameFromFix = fromFix
             }
-            let ownLevel = service.override("\(role)_tls_security_level") != nil || service.override("\(role)_enforce_tls") != nil
             let levelValue = value("\(role)_tls_security_level")
+            let ownLevel = service.override("\(role)_tls_security_level") != nil || service.override("\(role)_enforce_tls") != nil
             if ownLevel, !levelValue.isEmpty, TLSSecurityLevel(token: levelValue) == nil {
-                findings.append(Finding(.error, .invalidParameter, at: location, subject: service.id,
-                                        "invalid TLS security level \"\(levelValue.printable)\"; the service stops with a fatal error"))
+                findings.append(
+                    Finding(
+                        .error, .invalidParameter, at: location, subject: service.id,
+                        "invalid TLS security level \"\(levelValue.printable)\"; the service stops with a fatal error"))
                 continue
             }
-            if ownLevel, !hasServername, let level = InspectionState.level(role: role, value: value), level.level.verifiesPeerName {
-                if service.override(servernameParameter) != nil {
-                    findings.append(Finding(.manual, .missingServername, at: location, subject: service.id, level: level.level,
-                                            "\(level.level.rawValue) with an empty -o \(servernameParameter)",
-                                            fix: "set -o \(servernameParameter)=\(options.servername) on this service by hand"))
-                } else {
-                    findings.append(Finding(.fixable, .missingServername, at: location, subject: service.id, level: level.level,
-                                            "service sets \(role) TLS level \(level.level.rawValue) without \(servernameParameter) (Postfix sends no SNI)",
-                                            fix: "add -o \(servernameParameter)=\(options.servername) to the service"))
-                    intents.append(.addServiceOverride(service, parameter: servernameParameter))
-                    hasServername = true
-                }
+            // A service that sets its own level, or empties the servername
+            // main.cf gives, verifies as its effective values say.
+            let ownServername = service.override(servernameParameter) != nil
+            if ownLevel || ownServername, !hasServername, let level = InspectionState.level(role: role, value: value), level.level.verifiesPeerName {
+                hasServername = judgeServiceWithoutServername(service, role: role, level: level.level, emptied: ownServername, at: location)
             }
             let mapsParameter = "\(role)_tls_policy_maps"
             if service.override(mapsParameter) != nil {
-                clients.append(PolicyClient(role: role, label: "master.cf service \(service.id)", hasServername: hasServername,
-                                            maps: value(mapsParameter), mapsLocation: location))
+                clients.append(
+                    PolicyClient(
+                        role: role, label: "master.cf service \(service.id)", hasServername: hasServername,
+                        servernameFromFix: servernameFromFix, maps: value(mapsParameter), mapsLocation: location))
             } else {
-                clients.append(PolicyClient(role: role, label: "master.cf service \(service.id)", hasServername: hasServername,
-                                            maps: mainMaps, mapsLocation: mainClient.mapsLocation))
+                clients.append(
+                    PolicyClient(
+                        role: role, label: "master.cf service \(service.id)", hasServername: hasServername,
+                        servernameFromFix: servernameFromFix, maps: mainMaps, mapsLocation: mainClient.mapsLocation))
             }
         }
+    }
+
+    /// A service that verifies without SNI: a fixable finding and the
+    /// override to add, or a manual one when the service itself empties the
+    /// servername (that may be deliberate). Returns whether the service has
+    /// a servername once the plan is carried out.
+    mutating func judgeServiceWithoutServername(
+        _ service: MasterCfService, role: String, level: TLSSecurityLevel, emptied: Bool, at location: SourceLocation
+    ) -> Bool {
+        let parameter = "\(role)_tls_servername"
+        if emptied {
+            findings.append(
+                Finding(
+                    .manual, .missingServername, at: location, subject: service.id, level: level,
+                    "\(level.rawValue) with an empty -o \(parameter)",
+                    fix: "set -o \(parameter)=\(options.servername) on this service by hand"))
+            return false
+        }
+        findings.append(
+            Finding(
+                .fixable, .missingServername, at: location, subject: service.id, level: level,
+                "service sets \(role) TLS level \(level.rawValue) without \(parameter) (Postfix sends no SNI)",
+                fix: "add -o \(parameter)=\(options.servername) to the service"))
+        intents.append(.addServiceOverride(service, parameter: parameter))
+        return true
     }
 }

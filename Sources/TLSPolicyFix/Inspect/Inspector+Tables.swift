@@ -11,13 +11,20 @@ extension InspectionState {
         let lists = mapLists()
         var loaded: [MapReference: LoadedTable] = [:]
         for reference in lists.references {
-            switch try TableLoader.load(reference, configuration: configuration, options: options) {
+            switch try TableLoader.load(reference, listedAt: lists.listedAt[reference]!, configuration: configuration, options: options) {
             case .loaded(let table):
                 options.progress?(.tableRead(display: configuration.displayPath(table.path), entries: table.sites.count))
                 loaded[reference] = table
+            case .notEditable(let reason) where options.acknowledgedTables.contains(reference.description):
+                findings.append(
+                    Finding(
+                        .note, .unsupportedTable, at: lists.listedAt[reference]!, subject: reference.description,
+                        "acknowledged (--acknowledge): \(reason)"))
             case .notEditable(let reason):
-                findings.append(Finding(.manual, .unsupportedTable, at: lists.listedAt[reference]!, subject: reference.description, reason,
-                                        fix: "add servername=\(options.servername) to its verify and secure entries by hand"))
+                findings.append(
+                    Finding(
+                        .manual, .unsupportedTable, at: lists.listedAt[reference]!, subject: reference.description, reason,
+                        fix: "add servername=\(options.servername) to its verify and secure entries by hand, then name it with --acknowledge"))
             case .problem(let finding):
                 findings.append(finding)
             }
@@ -25,7 +32,9 @@ extension InspectionState {
         let shadowed = Self.shadowedKeys(lists.lists, loaded)
         for reference in lists.references {
             guard let table = loaded[reference] else { continue }
-            try inspect(table, needsSNI: lists.needsSNI[reference] ?? false, shadowed: shadowed[reference] ?? [])
+            try inspect(
+                table, needsSNI: lists.needsSNI[reference] ?? false, gainsSNIFrom: lists.gainsSNIFrom[reference],
+                shadowed: shadowed[reference] ?? [])
         }
     }
 
@@ -37,6 +46,9 @@ extension InspectionState {
         var listedAt: [MapReference: SourceLocation] = [:]
         /// Whether some client that reads it has no servername.
         var needsSNI: [MapReference: Bool] = [:]
+        /// The main.cf servername parameter this run adds that gives some
+        /// client that reads it SNI, if any.
+        var gainsSNIFrom: [MapReference: String] = [:]
         /// The distinct map lists.
         var lists: [[MapReference]] = []
     }
@@ -47,8 +59,10 @@ extension InspectionState {
             var list: [MapReference] = []
             for element in MapReference.splitList(client.maps) {
                 guard let reference = MapReference(element) else {
-                    findings.append(Finding(.error, .unsupportedTable, at: client.mapsLocation, subject: "\(client.role)_tls_policy_maps",
-                                            "\"\(element.printable)\" is not a type:name table"))
+                    findings.append(
+                        Finding(
+                            .error, .unsupportedTable, at: client.mapsLocation, subject: "\(client.role)_tls_policy_maps",
+                            "\"\(element.printable)\" is not a type:name table"))
                     continue
                 }
                 let key = MapReference(type: reference.type, name: reference.name, viaProxy: false)
@@ -57,6 +71,7 @@ extension InspectionState {
                     result.listedAt[key] = client.mapsLocation
                 }
                 result.needsSNI[key] = (result.needsSNI[key] ?? false) || !client.hasServername
+                if client.servernameFromFix { result.gainsSNIFrom[key] = result.gainsSNIFrom[key] ?? "\(client.role)_tls_servername" }
                 list.append(key)
             }
             if !result.lists.contains(list) { result.lists.append(list) }
@@ -88,7 +103,7 @@ extension InspectionState {
         return shadowedEverywhere
     }
 
-    mutating func inspect(_ table: LoadedTable, needsSNI: Bool, shadowed: Set<[UInt8]>) throws(LoadError) {
+    mutating func inspect(_ table: LoadedTable, needsSNI: Bool, gainsSNIFrom: String?, shadowed: Set<[UInt8]>) throws(LoadError) {
         for skipped in table.source?.skippedLines ?? [] {
             findings.append(Finding(.note, .skippedLine, at: SourceLocation(path: table.source!.path, line: skipped.lineNumber), skipped.message))
         }
@@ -103,29 +118,46 @@ extension InspectionState {
         // memory reserved and never used costs nothing.
         entryFixes.reserveCapacity(sites.count)
         var fixed = EntrySet(count: sites.count)
+        var lowercase: [Int: Range<Int>] = [:]
         for index in sites.indices {
             let view = sites.view(index)
-            guard isSelected(view, of: sites, shadowed: shadowed) else { continue }
+            guard isSelected(view, of: sites, shadowed: shadowed, duplicatesBreakTable: table.reference.type == "texthash") else { continue }
             let policy = verdicts.verdict(for: view.value)
             if !policy.problems.isEmpty {
-                findings.append(Finding(.error, .brokenEntry, at: sites.location(of: view), subject: sites.key(of: view), level: policy.level,
-                                        policy.problems.joined(separator: "; ") + "; smtp(8) defers mail for this destination",
-                                        fix: "correct the entry by hand"))
+                findings.append(
+                    Finding(
+                        .error, .brokenEntry, at: sites.location(of: view), subject: sites.key(of: view), level: policy.level,
+                        policy.problems.joined(separator: "; ") + "; smtp(8) defers mail for this destination",
+                        fix: "correct the entry by hand"))
                 continue
             }
-            guard let level = policy.level, needsSNI, !policy.hasServername else { continue }
+            guard let level = policy.level, level != .none else { continue }
+            if let miscased = policy.miscased {
+                let range = Self.keywordRange(of: view, in: table, braces: verdicts.braces)
+                if let range { lowercase[view.index] = range }
+                reportMiscasedKeyword(miscased, of: view, in: sites, level: level, fixable: range != nil)
+                continue
+            }
+            guard !policy.hasServername else { continue }
+            guard needsSNI else {
+                if level == .fingerprint, let gainsSNIFrom { noteFingerprintGainsSNI(view, in: sites, from: gainsSNIFrom) }
+                continue
+            }
             if level == .fingerprint && !options.includeFingerprint {
-                findings.append(Finding(.note, .fingerprintAtRisk, at: sites.location(of: view), subject: sites.key(of: view), level: level,
-                                        "fingerprint without servername: a server that picks its certificate by SNI may present one that does not match the pin",
-                                        fix: "append servername=\(options.servername) (--include-fingerprint)"))
+                findings.append(
+                    Finding(
+                        .note, .fingerprintAtRisk, at: sites.location(of: view), subject: sites.key(of: view), level: level,
+                        "fingerprint without servername: a server that picks its certificate by SNI may present one that does not match the pin",
+                        fix: "append servername=\(options.servername) (--include-fingerprint)"))
                 continue
             }
             guard level.verifiesPeerName || level == .fingerprint else { continue }
             missing.add(view, level: level, to: &self)
             fixed.insert(index)
         }
-        let changed = !fixed.isEmpty
-        if changed { intents.append(.appendServername(table, sites: fixed)) }
+        if !fixed.isEmpty { intents.append(.appendServername(table, sites: fixed)) }
+        if !lowercase.isEmpty { intents.append(.lowercaseTableKeywords(table, entries: lowercase)) }
+        let changed = !fixed.isEmpty || !lowercase.isEmpty
 
         try inspectIndex(of: table, sourceChanged: changed)
     }
@@ -137,33 +169,86 @@ extension InspectionState {
         var reason: IndexRebuild.Reason? = sourceChanged ? .sourceChanged : nil
         let check = reason == nil ? try configuration.files.indexState(of: indexed) : IndexCheck()
         for warning in check.warnings {
-            findings.append(Finding(.note, .postmapWarning, at: SourceLocation(path: indexed.displayIndexPath), subject: table.reference.description,
-                                    "postmap: \(warning)"))
+            findings.append(
+                Finding(
+                    .note, .postmapWarning, at: SourceLocation(path: indexed.displayIndexPath), subject: table.reference.description,
+                    "postmap: \(warning)"))
         }
         if let state = check.reason {
             reason = state
-            findings.append(Finding(
-                .fixable, state == .missing ? .missingIndex : .staleIndex,
-                at: SourceLocation(path: indexed.displayIndexPath), subject: table.reference.description,
-                state == .missing ? "the index is missing; Postfix cannot read this table" : "the index differs from its source; Postfix uses the index",
-                fix: "rebuild the index from the source"))
+            findings.append(
+                Finding(
+                    .fixable, state == .missing ? .missingIndex : .staleIndex,
+                    at: SourceLocation(path: indexed.displayIndexPath), subject: table.reference.description,
+                    state == .missing
+                        ? "the index is missing; Postfix cannot read this table" : "the index differs from its source; Postfix uses the index",
+                    fix: "rebuild the index from the source"))
         }
         if let reason { intents.append(.rebuildIndex(table, reason: reason)) }
     }
 
+    /// An entry's own servername is the keyword in another case: sent
+    /// literally as the SNI name (see Inspector+Keywords).
+    mutating func reportMiscasedKeyword(
+        _ miscased: (keyword: String, written: [UInt8]), of view: PolicySites.View, in sites: PolicySites,
+        level: TLSSecurityLevel, fixable: Bool
+    ) {
+        findings.append(
+            Finding(
+                fixable ? .fixable : .manual, .miscasedKeyword, at: sites.location(of: view), subject: sites.key(of: view),
+                level: level, Self.miscasedMessage(miscased.written, keyword: miscased.keyword),
+                fix: "write servername=\(miscased.keyword) in lower case" + (fixable ? "" : " by hand")))
+    }
+
+    /// Where an entry's servername value is in its value, when the tool can
+    /// rewrite it in place: an entry of a postmap source on one line, whose
+    /// value is a run of the file's bytes (the table writer and the index
+    /// take the same range). Nil for other entries (continued ones, those of
+    /// pattern and inline tables).
+    static func keywordRange(of view: PolicySites.View, in table: LoadedTable, braces: Bool) -> Range<Int>? {
+        guard let source = table.source, !source.logicalLine(ofEntry: view.index).isContinued,
+            let value = PolicyValue(Array(view.value), braces: braces).attributes(named: "servername").first?.value
+        else { return nil }
+        return value.startIndex..<value.endIndex
+    }
+
+    /// A fingerprint entry without servername that main.cf's new servername
+    /// reaches: it will send SNI without an edit of its own.
+    mutating func noteFingerprintGainsSNI(_ view: PolicySites.View, in sites: PolicySites, from parameter: String) {
+        findings.append(
+            Finding(
+                .note, .fingerprintAtRisk, at: sites.location(of: view), subject: sites.key(of: view), level: .fingerprint,
+                "fingerprint: the new main.cf \(parameter) gives this entry SNI too;"
+                    + " a server that picks its certificate by SNI may then present another one than the pinned"))
+    }
+
     /// Whether smtp(8) can ever select this site: the one it uses for its
     /// key (not a later duplicate), and a key no earlier table of the same
-    /// list has. A site that cannot be selected gets a note.
-    mutating func isSelected(_ view: PolicySites.View, of sites: PolicySites, shadowed: Set<[UInt8]>) -> Bool {
+    /// list has. A site that cannot be selected gets a note; a duplicate in
+    /// a texthash table is an error, since dict_thash.c then opens the
+    /// whole table as unavailable.
+    mutating func isSelected(_ view: PolicySites.View, of sites: PolicySites, shadowed: Set<[UInt8]>, duplicatesBreakTable: Bool) -> Bool {
         guard let winner = sites.usedSite(forKeyOf: view) else { return true }
+        if winner != view.index && duplicatesBreakTable {
+            findings.append(
+                Finding(
+                    .error, .duplicateKey, at: sites.location(of: view), subject: sites.key(of: view),
+                    "duplicate entry (\(sites.location(at: winner)) has the same key): smtp(8) opens this texthash table as unavailable and defers every delivery through it",
+                    fix: "remove one of the two lines"))
+            return false
+        }
         if winner != view.index {
-            findings.append(Finding(.note, .duplicateKey, at: sites.location(of: view), subject: sites.key(of: view),
-                                    "never used: \(sites.location(at: winner)) has the same key and wins"))
+            findings.append(
+                Finding(
+                    .note, .duplicateKey, at: sites.location(of: view), subject: sites.key(of: view),
+                    "never used: \(sites.location(at: winner)) has the same key and wins"))
             return false
         }
         if !shadowed.isEmpty, let key = sites.lookupKey(of: view), shadowed.contains(key) {
-            findings.append(Finding(.note, .duplicateKey, at: sites.location(of: view), subject: sites.key(of: view),
-                                    "never used: an earlier table in the same map list has the same key"))
+            findings.append(
+                Finding(
+                    .note, .duplicateKey, at: sites.location(of: view), subject: sites.key(of: view),
+                    "never used: an earlier table in the same map list has the same key"))
             return false
         }
         return true
@@ -182,17 +267,21 @@ struct MissingServernameFindings {
 
     init(table: LoadedTable, options: FixOptions) {
         self.table = table
-        messages = Dictionary(uniqueKeysWithValues: TLSSecurityLevel.allCases.map {
-            ($0, "\($0.rawValue) without servername (Postfix sends no SNI)")
-        })
+        messages = Dictionary(
+            uniqueKeysWithValues: TLSSecurityLevel.allCases.map {
+                ($0, "\($0.rawValue) without servername (Postfix sends no SNI)")
+            })
         fix = "append servername=\(options.servername)"
     }
 
     mutating func add(_ view: PolicySites.View, level: TLSSecurityLevel, to state: inout InspectionState) {
         let sites = table.sites
         if let key = sites.keyInSource(of: view) {
-            let number = compactTable ?? state.entryFixes.addTable(EntryFixFindings.Table(
-                display: sites.sourceDisplay!, text: table.text, messages: messages, fix: fix))
+            let number =
+                compactTable
+                ?? state.entryFixes.addTable(
+                    EntryFixFindings.Table(
+                        display: sites.sourceDisplay!, text: table.text, messages: messages, fix: fix))
             compactTable = number
             if state.entryFixes.add(
                 table: number, keyRange: key.range, line: key.line, lineStart: key.lineStart, level: level, position: state.findings.count)
@@ -200,7 +289,9 @@ struct MissingServernameFindings {
                 return
             }
         }
-        state.findings.append(Finding(.fixable, .missingServername, at: sites.location(of: view), subject: sites.key(of: view), level: level,
-                                      messages[level]!, fix: fix))
+        state.findings.append(
+            Finding(
+                .fixable, .missingServername, at: sites.location(of: view), subject: sites.key(of: view), level: level,
+                messages[level]!, fix: fix))
     }
 }

@@ -3,7 +3,8 @@
 // (EditIntent); the planner turns that into byte edits and index rebuilds.
 // The rule's parts live beside this file: Inspector+MainCf (main.cf levels
 // and per-site tables), Inspector+Services (master.cf), Inspector+Tables
-// (policy tables).
+// (policy tables), Inspector+Keywords (servername values that are no
+// hostname, or keywords in the wrong case, which Postfix sends literally).
 //
 // Where a level can come from, and the fix for each:
 // - main.cf <role>_tls_security_level (or the obsolete <role>_enforce_tls
@@ -29,6 +30,9 @@ struct PolicyClient {
     /// "main.cf" or "master.cf service relay/unix", for messages.
     var label: String
     var hasServername: Bool
+    /// Whether that servername is the one this run adds to main.cf (the
+    /// client had none before).
+    var servernameFromFix = false
     /// The policy map list in force, and where it is set.
     var maps: [UInt8]
     var mapsLocation: SourceLocation
@@ -42,6 +46,7 @@ public enum Inspector {
         var state = InspectionState(configuration: configuration, options: options)
         state.checkParametersPostfixRejects()
         state.checkInterruptedApply()
+        for role in roles { state.inspectServername(role: role) }
         for role in roles { state.inspectGlobalLevel(role: role) }
         for role in roles { state.inspectPerSite(role: role) }
         for role in roles { state.inspectServices(role: role) }
@@ -59,6 +64,8 @@ struct InspectionState {
     var intents: [EditIntent] = []
     /// Whether main.cf (after the intended edits) gives each role a servername.
     var roleHasServername: [String: Bool] = [:]
+    /// Whether that is only by the intended edit of main.cf.
+    var roleServernameFromFix: [String: Bool] = [:]
     var clients: [PolicyClient] = []
 
     init(configuration: Configuration, options: FixOptions) {
@@ -98,15 +105,19 @@ struct InspectionState {
             for suffix in ["_tls_security_level", "_tls_servername", "_tls_policy_maps", "_tls_per_site", "_enforce_tls", "_tls_enforce_peername"] {
                 let name = role + suffix
                 if let error = configuration.parameters.expansion(ofParameter: name)?.error {
-                    findings.append(Finding(.error, .invalidParameter, at: mainCfLocation(name), subject: name,
-                                            "\(error); Postfix stops with \"macro processing error\""))
+                    findings.append(
+                        Finding(
+                            .error, .invalidParameter, at: mainCfLocation(name), subject: name,
+                            "\(error); Postfix stops with \"macro processing error\""))
                 }
             }
             let level = configuration.value("\(role)_tls_security_level")
             if !level.isEmpty && TLSSecurityLevel(token: level) == nil {
-                findings.append(Finding(.error, .invalidParameter, at: mainCfLocation("\(role)_tls_security_level"),
-                                        subject: "\(role)_tls_security_level",
-                                        "invalid TLS security level \"\(level.printable)\"; \(role)(8) stops with a fatal error"))
+                findings.append(
+                    Finding(
+                        .error, .invalidParameter, at: mainCfLocation("\(role)_tls_security_level"),
+                        subject: "\(role)_tls_security_level",
+                        "invalid TLS security level \"\(level.printable)\"; \(role)(8) stops with a fatal error"))
             }
         }
     }
@@ -116,8 +127,10 @@ struct InspectionState {
     mutating func checkInterruptedApply() {
         let journal = joinPath(configuration.directory, ApplyTransaction.journalName)
         guard configuration.files.exists(journal) else { return }
-        findings.append(Finding(.fixable, .interruptedApply, at: SourceLocation(path: configuration.displayPath(journal)),
-                                "an earlier apply was interrupted while it renamed its files into place",
-                                fix: "run apply: it completes the interrupted one first"))
+        findings.append(
+            Finding(
+                .fixable, .interruptedApply, at: SourceLocation(path: configuration.displayPath(journal)),
+                "an earlier apply was interrupted while it renamed its files into place",
+                fix: "run apply: it completes the interrupted one first"))
     }
 }

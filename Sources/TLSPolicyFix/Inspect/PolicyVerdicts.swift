@@ -1,6 +1,6 @@
 // PolicyVerdicts.swift: what the inspection needs to know about a policy
-// value (its level, whether it has a servername, why smtp(8) would reject
-// it), remembered per distinct value. A large table repeats a handful of
+// value (its level, whether it has a servername and whether that is a
+// keyword in the wrong case, why smtp(8) would reject it), remembered per distinct value. A large table repeats a handful of
 // values ("verify", "secure match=nexthop:dot-nexthop", "dane-only") across
 // most of its entries, and splitting each of them again cost more than
 // reading the whole table.
@@ -15,6 +15,9 @@ struct PolicyVerdicts {
     struct Verdict {
         var level: TLSSecurityLevel?
         var hasServername: Bool
+        /// The keyword its servername means but is not, and the servername
+        /// as written ("HOSTNAME"), if so.
+        var miscased: (keyword: String, written: [UInt8])?
         /// Why smtp(8) would reject the value (empty when it accepts it).
         var problems: [String]
     }
@@ -39,7 +42,7 @@ struct PolicyVerdicts {
         self.postfixVersion = postfixVersion
         // An empty value is never looked up, so an empty slot never matches.
         slotValues = Array(repeating: [], count: Self.slotCount)
-        slotVerdicts = Array(repeating: Verdict(level: nil, hasServername: false, problems: []), count: Self.slotCount)
+        slotVerdicts = Array(repeating: Verdict(level: nil, hasServername: false, miscased: nil, problems: []), count: Self.slotCount)
     }
 
     mutating func verdict(for value: ArraySlice<UInt8>) -> Verdict {
@@ -76,8 +79,10 @@ struct PolicyVerdicts {
 
     private func analyse(_ value: ArraySlice<UInt8>) -> Verdict {
         let policy = PolicyValue(Array(value), braces: braces)
+        let servername = policy.attributes(named: "servername").first
         return Verdict(
-            level: policy.level, hasServername: policy.hasAttribute(named: "servername"),
+            level: policy.level, hasServername: servername != nil,
+            miscased: servername.flatMap { servername in miscasedServernameKeyword(servername.value).map { ($0, Array(servername.value)) } },
             problems: policy.problems(postfixVersion: postfixVersion))
     }
 }

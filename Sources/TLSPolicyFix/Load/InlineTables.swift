@@ -19,8 +19,11 @@ enum InlineTables {
                 let bodyStart = start + 7  // after "inline:"
                 let bodyEnd = bodyStart + reference.name.count
                 guard Tokens.isBraced(joined.bytes[bodyStart..<bodyEnd]) else {
-                    return .problem(Finding(.error, .brokenEntry, at: SourceLocation(path: configuration.displayPath(file.path), line: file.text.lineNumber(of: logical)),
-                                            subject: reference.description, "inline: table without its closing '}'; Postfix cannot open it"))
+                    return .problem(
+                        Finding(
+                            .error, .brokenEntry,
+                            at: SourceLocation(path: configuration.displayPath(file.path), line: file.text.lineNumber(of: logical)),
+                            subject: reference.description, "inline: table without its closing '}'; Postfix cannot open it"))
                 }
                 let display = configuration.displayPath(file.path)
                 let lineNumber = file.text.lineNumber(of: logical)
@@ -30,8 +33,10 @@ enum InlineTables {
                     let element = joined.bytes[token]
                     let braced = Tokens.isBraced(element)
                     guard let (key, value) = Tokens.nameValue(braced ? Tokens.unbraced(element) : element) else {
-                        return .problem(Finding(.error, .brokenEntry, at: SourceLocation(path: display, line: lineNumber),
-                                                subject: reference.description, "inline: element \"\(element.printable)\" is not key=value"))
+                        return .problem(
+                            Finding(
+                                .error, .brokenEntry, at: SourceLocation(path: display, line: lineNumber),
+                                subject: reference.description, "inline: element \"\(element.printable)\" is not key=value"))
                     }
                     let keyBytes = Array(key)
                     let valueBytes = Array(value)
@@ -41,15 +46,22 @@ enum InlineTables {
                         edit = { ByteEdit(insert: [0x20] + $0, at: at) }
                     } else {
                         let range = joined.fileOffset(token.lowerBound)..<joined.fileOffset(token.upperBound)
-                        edit = { ByteEdit(range: range, replacement: Array("{ ".utf8) + keyBytes + Array(" = ".utf8) + valueBytes + [0x20] + $0 + Array(" }".utf8)) }
+                        edit = {
+                            ByteEdit(
+                                range: range,
+                                replacement: Array("{ ".utf8) + keyBytes + Array(" = ".utf8) + valueBytes + [0x20] + $0 + Array(" }".utf8))
+                        }
                     }
-                    sites.append(PolicySite(
-                        key: keyBytes.printable, lookupKey: keyBytes.asciiLowercased(), value: valueBytes,
-                        location: SourceLocation(path: display, line: lineNumber), addAttribute: edit))
+                    sites.append(
+                        PolicySite(
+                            key: keyBytes.printable, lookupKey: keyBytes.postfixFoldedKey(utf8: configuration.flag("smtputf8_enable")),
+                            value: valueBytes,
+                            location: SourceLocation(path: display, line: lineNumber), addAttribute: edit))
                 }
-                return .loaded(LoadedTable(
-                    reference: reference, path: file.path, text: file.text, sites: PolicySites(sites, lastDuplicateWins: true),
-                    delivery: .readAtStart, lastDuplicateWins: true))
+                return .loaded(
+                    LoadedTable(
+                        reference: reference, path: file.path, text: file.text, sites: PolicySites(sites, lastDuplicateWins: true),
+                        delivery: .readAtStart, lastDuplicateWins: true))
             }
         }
         return .notEditable("inline: table built by parameter expansion; it is not written literally in main.cf or master.cf")

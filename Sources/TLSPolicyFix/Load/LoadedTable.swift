@@ -52,7 +52,6 @@ enum TableLoad {
     case problem(Finding)
 }
 
-
 extension LoadedTable {
     /// The table and its index, for the index check; nil for a table without one.
     func indexed(in configuration: Configuration) -> IndexedTable? {

@@ -62,7 +62,7 @@ struct PolicySites: RandomAccessCollection {
         let entry = source.table.entry(at: index)
         let offset = source.text.endOfText(lastLine: entry.logicalLine.lastTextLine)
         return PolicySite(
-            key: entry.key.printable, lookupKey: entry.key.asciiLowercased(), value: Array(entry.value),
+            key: entry.key.printable, lookupKey: source.table.foldedKey(entry.key), value: Array(entry.value),
             location: SourceLocation(path: source.display, line: entry.lineNumber), addAttribute: { ByteEdit(insert: [0x20] + $0, at: offset) })
     }
 
@@ -91,7 +91,7 @@ struct PolicySites: RandomAccessCollection {
     }
 
     func lookupKey(of site: View) -> [UInt8]? {
-        source == nil ? list[site.index].lookupKey : site.entry!.key.asciiLowercased()
+        source == nil ? list[site.index].lookupKey : source!.table.foldedKey(site.entry!.key)
     }
 
     /// The key as written, for messages.

@@ -15,7 +15,9 @@ import HashMap
 import PostconfModel
 
 enum TableLoader {
-    static func load(_ reference: MapReference, configuration: Configuration, options: FixOptions) throws(LoadError) -> TableLoad {
+    static func load(
+        _ reference: MapReference, listedAt location: SourceLocation, configuration: Configuration, options: FixOptions
+    ) throws(LoadError) -> TableLoad {
         switch reference.type {
         case "hash", "btree":
             let method = IndexAccessMethod(rawValue: reference.type)!
@@ -31,6 +33,13 @@ enum TableLoader {
             return try loadPatterns(reference, configuration)
         case "inline":
             return InlineTables.load(reference, configuration: configuration)
+        case "static":
+            return StaticTables.load(reference, configuration: configuration)
+        case "socketmap":
+            if let finding = MtaStsResolver.finding(for: reference, listedAt: location, configuration: configuration) {
+                return .problem(finding)
+            }
+            return .notEditable("socketmap: tables live outside the configuration files and are not edited by this tool")
         default:
             return .notEditable("\(reference.type): tables live outside the configuration files and are not edited by this tool")
         }
@@ -62,28 +71,33 @@ enum TableLoader {
         }
         guard configuration.files.exists(path) else {
             let indexExists = indexPath.map(configuration.files.exists) ?? false
-            return .problem(Finding(
-                indexExists ? .manual : .error, .missingSource, at: SourceLocation(path: display),
-                subject: reference.description,
-                indexExists ? "the source file is missing; only its index exists, which cannot be fixed without it"
-                    : "the table does not exist; Postfix defers mail that needs it",
-                fix: indexExists ? "restore the source, then run the tool again" : nil))
+            return .problem(
+                Finding(
+                    indexExists ? .manual : .error, .missingSource, at: SourceLocation(path: display),
+                    subject: reference.description,
+                    indexExists
+                        ? "the source file is missing; only its index exists, which cannot be fixed without it"
+                        : "the table does not exist; Postfix defers mail that needs it",
+                    fix: indexExists ? "restore the source, then run the tool again" : nil))
         }
         let utf8Checks = configuration.flag("smtputf8_enable")
         let source = try configuration.files.parse(path) { bytes throws(ConfigFileError) in
             try TableSource(path: display, bytes: bytes, utf8Checks: utf8Checks)
         }
-        return .loaded(LoadedTable(
-            reference: reference, path: path, text: source.text, sites: PolicySites(source: source, display: display), delivery: delivery,
-            source: source, indexPath: indexPath))
+        return .loaded(
+            LoadedTable(
+                reference: reference, path: path, text: source.text, sites: PolicySites(source: source, display: display), delivery: delivery,
+                source: source, indexPath: indexPath))
     }
 
     static func loadPatterns(_ reference: MapReference, _ configuration: Configuration) throws(LoadError) -> TableLoad {
         let path = filePath(reference, configuration)
         let display = configuration.displayPath(path)
         guard configuration.files.exists(path) else {
-            return .problem(Finding(.error, .missingSource, at: SourceLocation(path: display), subject: reference.description,
-                                    "the table does not exist; Postfix defers mail that needs it"))
+            return .problem(
+                Finding(
+                    .error, .missingSource, at: SourceLocation(path: display), subject: reference.description,
+                    "the table does not exist; Postfix defers mail that needs it"))
         }
         let table = try configuration.files.parse(path) { bytes throws(ConfigFileError) in try PatternTable(path: display, bytes: bytes) }
         let text = table.text

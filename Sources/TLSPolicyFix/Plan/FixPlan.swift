@@ -52,6 +52,10 @@ public struct IndexRebuild: Sendable {
     /// The entries the plan appends servername to, and the bytes it
     /// appends (with their leading space); nil when the source is unchanged.
     public var appended: (entries: EntrySet, bytes: [UInt8])?
+    /// The entries whose servername keyword the plan writes in lower case
+    /// (entries on one line only), each with where the keyword is in its
+    /// value; its bytes are lower-cased in place.
+    public var lowercased: [Int: Range<Int>] = [:]
     /// The configuration directory, for postmap -c when postmap builds the index.
     public var configDirectory: String
 }

@@ -48,6 +48,8 @@ struct PlanBuilder {
     private var texts: [String: (display: String, text: ConfigText)] = [:]
     /// The entries given servername, per table source path.
     private var appended: [String: EntrySet] = [:]
+    /// The entries whose keyword is lower-cased, per table source path.
+    private var lowercased: [String: [Int: Range<Int>]] = [:]
     private var plan = FixPlan()
 
     init(configuration: Configuration, servername: [UInt8]) {
@@ -67,10 +69,23 @@ struct PlanBuilder {
             add(ByteEdits([masterCf.edit(adding: parameter, value: servername, to: service)]), to: masterCf.path, text: masterCf.text)
             plan.reloadNeeded = true
             plan.addsServername = true
+        case .lowercaseMainCfKeyword(let parameter, let keyword):
+            let mainCf = configuration.mainCf
+            add(ByteEdits([mainCf.edit(replacingValueOf: parameter, with: Array(keyword.utf8))!]), to: mainCf.path, text: mainCf.text)
+            plan.reloadNeeded = true
+        case .lowercaseServiceKeyword(let service, let parameter, let keyword):
+            let masterCf = configuration.masterCf!
+            let edit = masterCf.edit(replacingValueOf: service.override(parameter)!, with: Array(keyword.utf8))!
+            add(ByteEdits([edit]), to: masterCf.path, text: masterCf.text)
+            plan.reloadNeeded = true
         case .appendServername(let table, let sites):
             add(tableEdits(table, sites), to: table.path, text: table.text)
             appended[table.path] = sites
             plan.addsServername = true
+            if table.delivery == .readAtStart { plan.reloadNeeded = true }
+        case .lowercaseTableKeywords(let table, let entries):
+            add(lowercaseEdits(table, entries), to: table.path, text: table.text)
+            lowercased[table.path] = entries
             if table.delivery == .readAtStart { plan.reloadNeeded = true }
         case .rebuildIndex(let table, let reason):
             plan.rebuilds.append(rebuild(table, reason: reason))
@@ -92,6 +107,18 @@ struct PlanBuilder {
         return edits
     }
 
+    /// The edits that lower-case the keywords of `entries`, which are on
+    /// one line each: their values are runs of the file's bytes.
+    private func lowercaseEdits(_ table: LoadedTable, _ entries: [Int: Range<Int>]) -> ByteEdits {
+        let source = table.source!
+        return ByteEdits(
+            entries.keys.sorted().map { entry in
+                let value = source.record(at: entry).value
+                let range = (value.startIndex + entries[entry]!.lowerBound)..<(value.startIndex + entries[entry]!.upperBound)
+                return ByteEdit(range: range, replacement: source.text.bytes[range].asciiLowercased())
+            })
+    }
+
     private mutating func add(_ new: ByteEdits, to path: String, text: ConfigText) {
         // A file's first edits are kept as they are: appending them to an
         // empty list would copy them.
@@ -109,7 +136,7 @@ struct PlanBuilder {
             reference: table.reference, sourcePath: table.path, indexPath: indexPath,
             displayIndexPath: configuration.displayPath(indexPath), delivery: table.delivery, reason: reason,
             source: table.source!, appended: appended[table.path].map { ($0, spacedAttribute) },
-            configDirectory: configuration.directory)
+            lowercased: lowercased[table.path] ?? [:], configDirectory: configuration.directory)
     }
 
     func finish() -> FixPlan {

@@ -37,6 +37,9 @@ public struct JSONReport: Encodable, Sendable {
     public var rebuiltIndexes: [RebuiltIndex]
     /// Why the command stopped, when it did (exit status 2); nil otherwise.
     public var error: String?
+    /// The deferred mail waiting for the fixes; encoded only when the tool
+    /// read a queue or a mail log (DeferredMailReport.swift).
+    public var deferredMail: DeferredMailRecord?
 
     public struct FindingRecord: Encodable, Sendable {
         /// As in the text output: relative to configDirectory when inside it.
@@ -117,54 +120,61 @@ public struct JSONReport: Encodable, Sendable {
         command: String, location: ConfigurationLocation, postfixVersion: PostfixVersion?,
         preview: Preview, includeDiffs: Bool
     ) {
-        self.command = command
-        configDirectory = location.directory
-        root = location.root
-        self.postfixVersion = postfixVersion?.description
-        exitStatus = preview.exitStatus
-        changed = !preview.plan.isEmpty
-        reloadNeeded = preview.plan.reloadNeeded
-        findings = preview.inspection.findings.map(FindingRecord.init)
-        changedFiles = Self.files(preview.plan, includeDiffs: includeDiffs)
-        rebuiltIndexes = Self.indexes(preview.plan)
-        error = nil
+        self.init(
+            command: command, location: location, postfixVersion: postfixVersion,
+            exitStatus: command == "diff" ? preview.diffExitStatus : preview.exitStatus,
+            changes: preview.plan, includeDiffs: includeDiffs, reloadNeeded: preview.plan.reloadNeeded,
+            findings: preview.inspection.findings, error: nil)
     }
 
     /// The report of a successful apply: what it did.
     public init(applied report: ApplyReport, location: ConfigurationLocation, postfixVersion: PostfixVersion?) {
-        let plan = report.plan
-        command = "apply"
-        configDirectory = location.directory
-        root = location.root
-        self.postfixVersion = postfixVersion?.description
-        exitStatus = 0
-        changed = !plan.isEmpty
-        reloadNeeded = plan.reloadNeeded
-        findings = (report.inspection.findings + report.warnings).map(FindingRecord.init)
-        changedFiles = Self.files(plan, includeDiffs: true)
-        rebuiltIndexes = Self.indexes(plan)
-        error = nil
+        self.init(
+            command: "apply", location: location, postfixVersion: postfixVersion, exitStatus: 0,
+            changes: report.plan, includeDiffs: true, reloadNeeded: report.plan.reloadNeeded,
+            findings: report.inspection.findings + report.warnings, error: nil)
+    }
+
+    /// The report of an apply that stopped after its commit point (exit
+    /// status 3): the files it did replace, and whether they need a reload.
+    public init(interrupted done: ApplyReport, location: ConfigurationLocation, postfixVersion: PostfixVersion?, error: FixError) {
+        var replaced = done.plan
+        replaced.changes = replaced.changes.filter { done.writtenFiles.contains($0.displayPath) }
+        replaced.rebuilds = replaced.rebuilds.filter { done.rebuiltIndexes.contains($0.displayIndexPath) }
+        self.init(
+            command: "apply", location: location, postfixVersion: postfixVersion, exitStatus: 3,
+            changes: replaced, includeDiffs: true, reloadNeeded: done.reloadNeeded,
+            findings: done.inspection.findings + done.warnings, error: error.description)
     }
 
     /// The report of a command that stopped with an error: nothing changed.
     public init(
         command: String, location: ConfigurationLocation, postfixVersion: PostfixVersion?, error: FixError
     ) {
+        var findings: [Finding] = []
+        if case .plan(.refusedBecauseOfErrors(let errors)) = error { findings = errors }
+        self.init(
+            command: command, location: location, postfixVersion: postfixVersion, exitStatus: 2,
+            changes: FixPlan(), includeDiffs: false, reloadNeeded: false, findings: findings, error: error.description)
+    }
+
+    /// Every report: `changes` are the files and indexes it names (and
+    /// `changed` says whether there are any).
+    private init(
+        command: String, location: ConfigurationLocation, postfixVersion: PostfixVersion?, exitStatus: Int32,
+        changes: FixPlan, includeDiffs: Bool, reloadNeeded: Bool, findings: [Finding], error: String?
+    ) {
         self.command = command
         configDirectory = location.directory
         root = location.root
         self.postfixVersion = postfixVersion?.description
-        exitStatus = 2
-        changed = false
-        reloadNeeded = false
-        if case .plan(.refusedBecauseOfErrors(let errors)) = error {
-            findings = errors.map(FindingRecord.init)
-        } else {
-            findings = []
-        }
-        changedFiles = []
-        rebuiltIndexes = []
-        self.error = error.description
+        self.exitStatus = exitStatus
+        changed = !changes.isEmpty
+        self.reloadNeeded = reloadNeeded
+        self.findings = findings.map(FindingRecord.init)
+        changedFiles = Self.files(changes, includeDiffs: includeDiffs)
+        rebuiltIndexes = Self.indexes(changes)
+        self.error = error
     }
 
     static func files(_ plan: FixPlan, includeDiffs: Bool) -> [ChangedFile] {
@@ -195,11 +205,12 @@ public struct JSONReport: Encodable, Sendable {
         try container.encode(changedFiles, forKey: .changedFiles)
         try container.encode(rebuiltIndexes, forKey: .rebuiltIndexes)
         try container.encode(error, forKey: .error)
+        try container.encodeIfPresent(deferredMail, forKey: .deferredMail)
     }
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion, command, configDirectory, root, postfixVersion, exitStatus, changed, reloadNeeded
-        case findings, changedFiles, rebuiltIndexes, error
+        case findings, changedFiles, rebuiltIndexes, error, deferredMail
     }
 
     /// The report as pretty-printed JSON with sorted keys and a final newline.

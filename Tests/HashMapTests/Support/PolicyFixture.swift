@@ -30,8 +30,9 @@ struct PolicyFixture {
         for index in 0..<count {
             let key = index % 3 == 0 ? "Host\(index).Example.COM" : "mx\(index).mail.EXAMPLE.net"
             if index % 7 == 0 {
-                entries.append(PolicyEntry(
-                    key: key, lines: ["verify", "   servername=hostname", "\tmatch=.example.net"]))
+                entries.append(
+                    PolicyEntry(
+                        key: key, lines: ["verify", "   servername=hostname", "\tmatch=.example.net"]))
             } else {
                 entries.append(PolicyEntry(key: key, lines: ["secure match=nexthop:dot-nexthop"]))
             }

@@ -49,8 +49,9 @@ struct PostmapTool {
 
     /// `postmap -q - method:source` with every key on stdin: key as given -> value.
     func queryAll(_ keys: [String], _ method: IndexAccessMethod, _ source: String) throws -> [String: String] {
-        let result = try run(["-q", "-", "\(method.rawValue):\(source)"],
-                             input: keys.joined(separator: "\n") + "\n")
+        let result = try run(
+            ["-q", "-", "\(method.rawValue):\(source)"],
+            input: keys.joined(separator: "\n") + "\n")
         guard result.status == 0 || result.status == 1 else { throw PostmapFailure(result: result) }
         var answers: [String: String] = [:]
         for line in result.outputText.split(separator: "\n") {
@@ -69,7 +70,8 @@ struct PostmapFailure: Error, CustomStringConvertible {
 /// Records in a canonical order, to compare tables whose database order differs.
 func sorted(_ records: [IndexRecord]) -> [IndexRecord] {
     records.sorted {
-        $0.key != $1.key ? $0.key.lexicographicallyPrecedes($1.key)
-                         : $0.value.lexicographicallyPrecedes($1.value)
+        $0.key != $1.key
+            ? $0.key.lexicographicallyPrecedes($1.key)
+            : $0.value.lexicographicallyPrecedes($1.value)
     }
 }

@@ -5,11 +5,12 @@
 // have written is refused, and a target changed before the commit point
 // aborts the commit with nothing replaced.
 
-@testable import FileSafety
 import Foundation
 import Glibc
 import PostfixTestSupport
 import Testing
+
+@testable import FileSafety
 
 @Suite struct CommitJournalTests {
     let directory: TestDirectory
@@ -31,11 +32,14 @@ import Testing
     /// Writes the journal for `files` as commit() does before its renames.
     func writeJournal(_ files: [StagedFile]) throws {
         let entries = try files.map { file in
-            JournalEntry(temporaryPath: file.temporaryPath, targetPath: file.targetPath,
-                         replacedIdentity: try FileIdentity.of(path: file.targetPath), stagedIdentity: file.stagedIdentity)
+            JournalEntry(
+                temporaryPath: file.temporaryPath, targetPath: file.targetPath,
+                replacedIdentity: try FileIdentity.of(path: file.targetPath), stagedIdentity: file.stagedIdentity)
         }
-        try AtomicFile.stage(replacing: journal.path, contents: CommitJournal.encode(entries),
-                             metadataForNewFile: FileMetadata(mode: 0o600, uid: geteuid(), gid: getegid())).commit()
+        try AtomicFile.stage(
+            replacing: journal.path, contents: CommitJournal.encode(entries),
+            metadataForNewFile: FileMetadata(mode: 0o600, uid: geteuid(), gid: getegid())
+        ).commit()
     }
 
     @Test func commitReplacesEveryFileAndRemovesTheJournal() throws {
@@ -52,7 +56,9 @@ import Testing
         try writeJournal([a, b])
         try a.commit()  // the crash came after the first rename
         var locked: [String] = []
-        let recovery = try journal.recover { locked.append($0); return [] }
+        let recovery = try journal.recover {
+            locked.append($0); return []
+        }
         #expect(recovery?.completed == [b.targetPath])
         #expect(recovery?.alreadyReplaced == [a.targetPath])
         #expect(recovery?.abandoned == [])
@@ -79,15 +85,21 @@ import Testing
         try writeJournal([a])
         chmod(journal.path, 0o666)
         let error = #expect(throws: FileSafetyError.self) { try journal.recover { _ in [] } }
-        #expect(error?.description == "cannot use the journal \(journal.path): not a regular file owned by this user and writable by nobody else; check it and remove it by hand")
+        #expect(
+            error?.description
+                == "cannot use the journal \(journal.path): not a regular file owned by this user and writable by nobody else; check it and remove it by hand"
+        )
         #expect(try text("a") == "old a\n")
     }
 
     @Test func aJournalPairingAFileWithAnythingButItsTemporaryFileIsRefused() throws {
-        let entry = JournalEntry(temporaryPath: directory.file("b"), targetPath: directory.file("a"), replacedIdentity: nil,
-                                 stagedIdentity: try #require(try FileIdentity.of(path: directory.file("b"))))
-        try AtomicFile.stage(replacing: journal.path, contents: CommitJournal.encode([entry]),
-                             metadataForNewFile: FileMetadata(mode: 0o600, uid: geteuid(), gid: getegid())).commit()
+        let entry = JournalEntry(
+            temporaryPath: directory.file("b"), targetPath: directory.file("a"), replacedIdentity: nil,
+            stagedIdentity: try #require(try FileIdentity.of(path: directory.file("b"))))
+        try AtomicFile.stage(
+            replacing: journal.path, contents: CommitJournal.encode([entry]),
+            metadataForNewFile: FileMetadata(mode: 0o600, uid: geteuid(), gid: getegid())
+        ).commit()
         #expect(throws: FileSafetyError.journalInvalid(path: journal.path, reason: "entry 1 does not pair a temporary file with its target")) {
             try journal.recover { _ in [] }
         }

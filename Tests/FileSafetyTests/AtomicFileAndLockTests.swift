@@ -1,10 +1,9 @@
-// FileSafetyTests.swift: symbolic link resolution, exact copying of owner and
+// AtomicFileAndLockTests.swift: symbolic link resolution, exact copying of owner and
 // mode into a replacement, error wording, and flock cooperation with postmap.
 
 import FileSafety
 import Foundation
 import Glibc
-import HashMap
 import PostfixTestSupport
 import Testing
 
@@ -27,10 +26,13 @@ import Testing
         let dangling = #expect(throws: FileSafetyError.self) {
             try resolveSymlinks(directory.file("dangling"))
         }
-        #expect(dangling?.description == "cannot resolve symbolic link \(directory.file("dangling")): its target \(directory.file("missing")) does not exist")
+        #expect(
+            dangling?.description
+                == "cannot resolve symbolic link \(directory.file("dangling")): its target \(directory.file("missing")) does not exist")
         #expect(throws: FileSafetyError.self) {
-            try AtomicFile.stage(replacing: directory.file("dangling"), contents: [],
-                                 metadataForNewFile: FileMetadata(mode: 0o644, uid: 0, gid: 0))
+            try AtomicFile.stage(
+                replacing: directory.file("dangling"), contents: [],
+                metadataForNewFile: FileMetadata(mode: 0o644, uid: 0, gid: 0))
         }
 
         #expect(symlink("loop-b", directory.file("loop-a")) == 0)
@@ -47,7 +49,8 @@ import Testing
         let staged = try AtomicFile.stage(
             replacing: target, contents: Array("new\n".utf8), metadataForNewFile: nil)
         // Staged: already final owner and mode, but not yet visible.
-        #expect(try FileMetadata.of(path: staged.temporaryPath)
+        #expect(
+            try FileMetadata.of(path: staged.temporaryPath)
                 == FileMetadata(mode: 0o2750, uid: 1234, gid: 2345))
         #expect(try String(contentsOfFile: target, encoding: .utf8) == "old\n")
         try staged.commit()
@@ -74,16 +77,17 @@ import Testing
         try FileManager.default.removeItem(atPath: target)
         try directory.makeDirectory("tls_policy/inside")
         let error = #expect(throws: FileSafetyError.self) { try staged.commit() }
-        #expect(error?.description
+        #expect(
+            error?.description
                 == "cannot rename \(staged.temporaryPath) to \(target): Is a directory")
         #expect(try directoryEntries(directory.path) == ["tls_policy"])
     }
 
     @Test func exclusiveLockExcludesOthersAndPostmapWaitsForIt() throws {
         let directory = try TestDirectory()
-        let postmap = try PostmapTool(in: directory)
+        let config = try directory.makeConfigDirectory()
         let source = try directory.write("tls_policy", "a.example may\n")
-        try postmap.build(.hash, source)
+        #expect(try ExternalTool.postmap(["hash:\(source)"], configDirectory: config).status == 0)
         let index = source + ".db"
 
         let lock = try FileLock.exclusive(path: index, wait: false)
@@ -98,7 +102,7 @@ import Testing
             lock.release()
             released.signal()
         }
-        #expect(try postmap.query("a.example", .hash, source) == "may")
+        #expect(try ExternalTool.postmap(["-q", "a.example", "hash:\(source)"], configDirectory: config).outputText == "may\n")
         #expect(Date().timeIntervalSince(started) >= 0.35)
         released.wait()
         lock.release()  // a second release is harmless
