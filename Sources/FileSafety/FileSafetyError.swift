@@ -18,6 +18,8 @@ public enum FileSafetyError: Error, CustomStringConvertible, Equatable, Sendable
     case tooManySymlinks(path: String, limit: Int)
     /// The target does not exist yet and the caller gave no metadata for it.
     case metadataRequiredForNewFile(path: String)
+    /// A path that should lie inside the --root image does not start with it.
+    case outsideRoot(path: String, root: String)
     /// The path exists but is not a regular file (a directory, a device...).
     case notRegularFile(path: String)
     /// A non-blocking lock request found the lock held by someone else.
@@ -44,6 +46,8 @@ public enum FileSafetyError: Error, CustomStringConvertible, Equatable, Sendable
             return "cannot resolve \(path): more than \(limit) levels of symbolic links"
         case let .metadataRequiredForNewFile(path):
             return "cannot create \(path): it does not exist yet and no owner, group and mode were given for a new file"
+        case let .outsideRoot(path, root):
+            return "cannot use \(path): it is outside the root \(root)"
         case let .notRegularFile(path):
             return "cannot replace \(path): not a regular file"
         case let .lockBusy(path):

@@ -59,9 +59,10 @@ public struct Preview: Sendable {
 }
 
 public enum Pipeline {
-    /// Load, inspect and plan, writing nothing.
+    /// Load, inspect and plan, writing nothing; files are read from disk,
+    /// inside the root, unless `files` says otherwise.
     public static func preview(
-        _ location: ConfigurationLocation, options: FixOptions, files: any ConfigurationFiles = DiskFiles()
+        _ location: ConfigurationLocation, options: FixOptions, files: (any ConfigurationFiles)? = nil
     ) throws(FixError) -> Preview {
         let configuration: Configuration
         do {

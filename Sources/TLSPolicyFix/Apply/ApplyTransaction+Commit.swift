@@ -32,19 +32,25 @@ extension ApplyTransaction {
     private func stageSource(_ target: WriteTarget) throws(ApplyError) -> StagedFile {
         do {
             let change = plan.changes.first { $0.path == target.path }!
-            return try AtomicFile.stage(replacing: target.path, contents: change.newBytes, metadataForNewFile: nil)
+            return try AtomicFile.stage(replacing: real(target.path, display: target.display), contents: change.newBytes, metadataForNewFile: nil)
         } catch {
             throw .writeFailed(path: target.display, cause: error)
         }
     }
 
-    private mutating func stageIndex(_ rebuild: IndexRebuild, meanwhile: () -> Bool) throws(ApplyError) -> StagedFile {
-        let newSourceBytes = { [plan] in plan.changes.first { $0.path == rebuild.sourcePath }?.newBytes ?? rebuild.source.text.bytes }
+    private mutating func stageIndex(_ planned: IndexRebuild, meanwhile: () -> Bool) throws(ApplyError) -> StagedFile {
+        // libdb and postmap open what they are given by name: give them
+        // the files the resolver found, not the names that led there.
+        var rebuild = planned
+        rebuild.indexPath = try real(planned.indexPath, display: planned.displayIndexPath)
+        rebuild.sourcePath = try real(planned.sourcePath, display: planned.displayIndexPath)
+        rebuild.configDirectory = canonicalDirectory
+        let newSourceBytes = { [plan] in plan.changes.first { $0.path == planned.sourcePath }?.newBytes ?? rebuild.source.text.bytes }
         var warnings: [String] = []
         defer { postmapWarnings += warnings.map { (rebuild.displayIndexPath, rebuild.reference.description, $0) } }
         do {
             return try IndexBuilder.stage(
-                rebuild, table: EditedTableSource(rebuild), newSourceBytes: newSourceBytes, warnings: &warnings, meanwhile: meanwhile)
+                rebuild, table: EditedTableSource(planned), newSourceBytes: newSourceBytes, warnings: &warnings, meanwhile: meanwhile)
         } catch {
             throw .index(error)
         }
@@ -55,7 +61,7 @@ extension ApplyTransaction {
     private mutating func stageIndexWithSource(_ rebuild: IndexRebuild, index: WriteTarget, source: WriteTarget) throws(ApplyError) {
         let file: FileBeingStaged
         do {
-            file = try AtomicFile.begin(replacing: source.path, metadataForNewFile: nil)
+            file = try AtomicFile.begin(replacing: real(source.path, display: source.display), metadataForNewFile: nil)
         } catch {
             throw .writeFailed(path: source.display, cause: error)
         }

@@ -41,6 +41,9 @@ public struct ApplyTransaction {
     let location: ConfigurationLocation
     let options: FixOptions
     let writeOptions: WriteOptions
+    /// Resolves every path of this run, inside the root, once: loading,
+    /// the write checks, the locks and the writes all see the same files.
+    let resolver: PathResolver
     /// The configuration directory with symbolic links resolved.
     var canonicalDirectory = ""
     var directoryLock: FileLock?
@@ -62,7 +65,8 @@ public struct ApplyTransaction {
 
     /// Locks, plans and carries out the plan; see the steps above.
     static func run(_ location: ConfigurationLocation, options: FixOptions, writeOptions: WriteOptions) throws(FixError) -> ApplyReport {
-        var transaction = ApplyTransaction(location: location, options: options, writeOptions: writeOptions)
+        var transaction = ApplyTransaction(
+            location: location, options: options, writeOptions: writeOptions, resolver: PathResolver(root: location.root))
         defer { transaction.release() }
         return try transaction.carryOut()
     }
@@ -124,13 +128,31 @@ public struct ApplyTransaction {
 extension ApplyTransaction {
     var journal: CommitJournal { CommitJournal(path: joinPath(canonicalDirectory, Self.journalName)) }
 
-    mutating func lockDirectory() throws(FixError) {
-        guard let canonical = WritePolicy.canonicalPath(location.directory) else {
-            throw .apply(.unreadable(path: location.directory, reason: String(cString: strerror(errno))))
-        }
-        canonicalDirectory = canonical
+    /// `path` as the resolver resolved it (links followed once, inside the
+    /// root): every step after the plan reads and writes there.
+    func real(_ path: String, display: String) throws(ApplyError) -> String {
         do {
-            directoryLock = try FileLock.exclusive(path: canonical, wait: true)
+            return try resolver.resolve(path).path
+        } catch {
+            throw .unresolvable(path: display, cause: error)
+        }
+    }
+
+    /// main.cf and master.cf as resolved, for the locks postconf takes.
+    var postfixFiles: [String] {
+        ["main.cf", "master.cf"].map { name in
+            (try? resolver.resolve(joinPath(location.directory, name)).path) ?? joinPath(canonicalDirectory, name)
+        }
+    }
+
+    mutating func lockDirectory() throws(FixError) {
+        do {
+            canonicalDirectory = try resolver.resolve(location.directory).path
+        } catch {
+            throw .apply(.unreadable(path: location.directory, reason: LoadError.reason(error)))
+        }
+        do {
+            directoryLock = try FileLock.exclusive(path: canonicalDirectory, wait: true)
         } catch {
             throw .apply(.cannotLockDirectory(path: location.directory, cause: error))
         }
@@ -144,12 +166,15 @@ extension ApplyTransaction {
         let postfixLockFiles = ["main.cf", "master.cf"].map { joinPath(canonicalDirectory, $0) }.filter { FileReader.exists($0 + ".tmp") }
         do throws(ApplyError) {
             if FileReader.exists(journal.path) || !postfixLockFiles.isEmpty {
-                try WritePolicy.checkDirectory(canonicalDirectory, display: location.directory)
+                try checkConfigurationDirectory()
             }
             if FileReader.exists(journal.path) {
-                let canonicalDirectory = self.canonicalDirectory
+                let (canonicalDirectory, postfixFiles) = (self.canonicalDirectory, self.postfixFiles)
                 do {
-                    recovery = try journal.recover { target in try WriteTarget.writerLocks(for: target, in: canonicalDirectory) } ?? recovery
+                    recovery =
+                        try journal.recover { target in
+                            try WriteTarget.writerLocks(for: target, postfixFiles: postfixFiles, in: canonicalDirectory)
+                        } ?? recovery
                 } catch {
                     throw .recoveryFailed(cause: error)
                 }
@@ -165,7 +190,7 @@ extension ApplyTransaction {
     mutating func planUnderLock() throws(FixError) {
         let configuration: Configuration
         do {
-            configuration = try Configuration.load(location, defaults: options.parameterDefaults)
+            configuration = try Configuration.load(location, files: DiskFiles(resolver: resolver), defaults: options.parameterDefaults)
         } catch {
             throw .load(error)
         }
@@ -174,8 +199,18 @@ extension ApplyTransaction {
 
     mutating func checkWritePolicy() throws(ApplyError) {
         targets = WriteTarget.of(plan, configuration: configuration)
-        try WritePolicy.checkDirectory(canonicalDirectory, display: location.directory)
-        try WritePolicy.check(targets, configDirectory: canonicalDirectory, options: writeOptions)
+        try checkConfigurationDirectory()
+        try WritePolicy.check(targets, configDirectory: canonicalDirectory, options: writeOptions, resolver: resolver)
+    }
+
+    func checkConfigurationDirectory() throws(ApplyError) {
+        do {
+            try WritePolicy.checkDirectory(try resolver.resolve(location.directory), display: location.directory)
+        } catch let error as ApplyError {
+            throw error
+        } catch {
+            throw .unresolvable(path: location.directory, cause: error)
+        }
     }
 
     /// An existing index is replaced only when it is what main.cf says it
@@ -183,10 +218,11 @@ extension ApplyTransaction {
     /// (another format, a truncated or foreign file). Before the locks: the
     /// probe takes postmap's shared lock itself.
     func checkExistingIndexes() throws(ApplyError) {
-        for rebuild in plan.rebuilds where FileReader.exists(rebuild.indexPath) {
+        for rebuild in plan.rebuilds where resolver.exists(rebuild.indexPath) {
             guard case .nativeIndex(let method) = rebuild.delivery else { continue }
+            let indexPath = try real(rebuild.indexPath, display: rebuild.displayIndexPath)
             do {
-                _ = try IndexFile.lookup(path: rebuild.indexPath, method: method, key: Array("postfix-tls-fix-probe".utf8))
+                _ = try IndexFile.lookup(path: indexPath, method: method, key: Array("postfix-tls-fix-probe".utf8))
             } catch {
                 throw .notADatabase(path: rebuild.displayIndexPath, type: method.rawValue, cause: error)
             }
@@ -194,7 +230,8 @@ extension ApplyTransaction {
     }
 
     mutating func removeAbandonedTemporaryFiles() {
-        for path in targets.map(\.path) + targets.compactMap(\.sourcePath) + [journal.path] {
+        let paths = targets.map(\.path) + targets.compactMap(\.sourcePath)
+        for path in paths.map({ (try? resolver.resolve($0).path) ?? $0 }) + [journal.path] {
             removedTemporaryFiles += (try? AbandonedTemporaryFiles.remove(beside: path)) ?? []
         }
     }
@@ -204,14 +241,15 @@ extension ApplyTransaction {
     mutating func lockWriters() throws(ApplyError) {
         for target in targets.filter({ $0.role == .postfixConfig }) + targets.filter({ $0.role != .postfixConfig }) {
             do {
-                writerLocks += try WriteTarget.writerLocks(for: resolveSymlinks(target.path), in: canonicalDirectory)
+                writerLocks += try WriteTarget.writerLocks(
+                    for: real(target.path, display: target.display), postfixFiles: postfixFiles, in: canonicalDirectory)
                 FaultInjection.point("apply: writer locked")
             } catch {
                 throw .cannotLock(path: target.display, cause: error)
             }
         }
         for rebuild in plan.rebuilds {
-            let resolved = (try? resolveSymlinks(rebuild.indexPath)) ?? rebuild.indexPath
+            let resolved = (try? resolver.resolve(rebuild.indexPath).path) ?? rebuild.indexPath
             inputs[resolved] = ((try? FileIdentity.of(path: resolved)) ?? nil, rebuild.displayIndexPath)
         }
         FaultInjection.point("apply: writers locked")
@@ -236,7 +274,7 @@ extension ApplyTransaction {
         let resolved: String
         let identity: FileIdentity?
         do {
-            resolved = try resolveSymlinks(path)
+            resolved = try resolver.resolve(path).path
             identity = try FileIdentity.of(path: resolved)
         } catch {
             throw .inputUnreadable(path: display, cause: error)

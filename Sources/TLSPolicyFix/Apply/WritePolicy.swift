@@ -2,10 +2,13 @@
 // refuses with a clear message (and no write) when a check fails. The tool
 // runs as root from package hooks, so it must not become the tool that
 // writes where an unprivileged user can steer it: a directory or file others
-// may write, a symbolic link leading out of the configuration directory, a
-// source whose owner differs from its index's. It also refuses to start when
-// the new files cannot fit (full disk) or cannot be written (read-only file
-// system), rather than failing half-way.
+// may write, a directory on the way that another user owns (who could
+// rename it or what is in it between two steps), a symbolic link leading
+// out of the configuration directory, a source whose owner differs from its
+// index's. Paths are those the run's PathResolver resolved, once, inside
+// the root. It also refuses to start when the new files cannot fit (full
+// disk) or cannot be written (read-only file system), rather than failing
+// half-way.
 
 import FileSafety
 
@@ -31,30 +34,36 @@ public struct WriteOptions: Sendable {
 enum WritePolicy {
     /// Checks the configuration directory itself; called before anything in
     /// it is written (including the completion of an interrupted apply).
-    static func checkDirectory(_ canonicalDirectory: String, display: String) throws(ApplyError) {
-        let st = try status(of: canonicalDirectory, display: display)
+    static func checkDirectory(_ directory: ResolvedPath, display: String) throws(ApplyError) {
+        let st = try status(of: directory.path, display: display)
         guard (st.st_mode & S_IFMT) == S_IFDIR else {
             throw .refused(path: display, reason: "not a directory")
         }
         try checkNotWritableByOthers(st, display: display, what: "the configuration directory")
+        // The directories above it: its own is `directory.directory` itself when the path has no name.
+        let above = directory.name == nil ? directory.directories.dropFirst() : directory.directories[...]
+        try checkOwners(directory.path, st.st_uid, above: above, display: display)
     }
 
     /// Checks every target; throws the first refusal.
-    static func check(_ targets: [WriteTarget], configDirectory canonicalDirectory: String, options: WriteOptions) throws(ApplyError) {
+    static func check(
+        _ targets: [WriteTarget], configDirectory canonicalDirectory: String, options: WriteOptions, resolver: PathResolver
+    ) throws(ApplyError) {
         let allowed = options.allowedOutside.map { canonicalPath($0) ?? $0 }
         var needed: [UInt64: (bytes: Int, files: Int, display: String)] = [:]
         for target in targets {
-            let resolved: String
+            let resolved: ResolvedPath
             do {
-                resolved = try resolveSymlinks(target.path)
+                resolved = try resolver.resolve(target.path)
             } catch {
                 throw .unresolvable(path: target.display, cause: error)
             }
-            let (directory, name) = split(resolved)
-            guard let canonicalDirectoryOfTarget = canonicalPath(directory) else {
-                throw .refused(path: target.display, reason: "cannot resolve its directory \(directory): \(String(cString: strerror(errno)))")
+            guard resolved.name != nil else { throw .refused(path: target.display, reason: "\(resolved.path) is not a file") }
+            if resolved.followedLink && !resolved.exists {
+                throw .unresolvable(path: target.display, cause: FileSafetyError.danglingSymlink(link: target.path, missingTarget: resolved.path))
             }
-            let canonical = joinPath(canonicalDirectoryOfTarget, name)
+            let canonical = resolved.path
+            let canonicalDirectoryOfTarget = resolved.directory.path
             guard isWithin(canonical, canonicalDirectory) || allowed.contains(where: { isWithin(canonical, $0) }) else {
                 throw .refused(
                     path: target.display,
@@ -64,6 +73,7 @@ enum WritePolicy {
 
             let directoryStatus = try status(of: canonicalDirectoryOfTarget, display: target.display)
             try checkNotWritableByOthers(directoryStatus, display: target.display, what: "its directory \(canonicalDirectoryOfTarget)")
+            try checkOwners(nil, 0, above: resolved.directories[...], display: target.display)
             var targetStatus = stat()
             let targetExists = lstat(canonical, &targetStatus) == 0
             let existingSize = targetExists ? Int(targetStatus.st_size) : 0
@@ -73,7 +83,13 @@ enum WritePolicy {
             if let obstacle = Replaceability.obstacle(file: canonical, directory: canonicalDirectoryOfTarget) {
                 throw .refused(path: target.display, reason: obstacle)
             }
-            if let source = target.sourcePath {
+            if let sourcePath = target.sourcePath {
+                let source: String
+                do {
+                    source = try resolver.resolve(sourcePath).path
+                } catch {
+                    throw .unresolvable(path: target.display, cause: error)
+                }
                 let sourceStatus = try status(of: source, display: target.display)
                 try checkNotWritableByOthers(sourceStatus, display: target.display, what: "its source \(source)")
                 if targetExists, sourceStatus.st_uid != targetStatus.st_uid {
@@ -130,6 +146,38 @@ enum WritePolicy {
         let mode = String(st.st_mode & 0o7777, radix: 8)
         throw .refused(
             path: display, reason: "\(what) is writable by group or others (mode \(mode)); as root this tool refuses to write there (chmod go-w)")
+    }
+
+    /// Refuses, when running as root, a directory on the way to what is
+    /// written (`directories`, from the file's own up to "/") that a user
+    /// other than root owns, or that group or others may write without the
+    /// sticky bit (a sticky directory's entries, root's here, stay root's).
+    /// Such a user could rename what apply checked and put a link to any
+    /// file in its place between two steps, and apply, as root, would write
+    /// there. postmap, run as root, switches to the source file's owner
+    /// instead (and warns when root's files are built in a directory root
+    /// does not own); this tool also writes main.cf and cannot.
+    static func checkOwners(_ path: String?, _ owner: uid_t, above directories: ArraySlice<PinnedDirectory>, display: String) throws(ApplyError) {
+        guard geteuid() == 0 else { return }
+        if let path, owner != 0 { throw notRootsDirectory(path, owner, display: display) }
+        for directory in directories {
+            if directory.owner != 0 { throw notRootsDirectory(directory.path, directory.owner, display: display) }
+            if directory.mode & (S_IWGRP | S_IWOTH) != 0 && directory.mode & S_ISVTX == 0 {
+                let mode = String(directory.mode & 0o7777, radix: 8)
+                throw .refused(
+                    path: display,
+                    reason:
+                        "\(directory.path) is writable by group or others (mode \(mode)); as root this tool refuses to write below it (chmod go-w)")
+            }
+        }
+    }
+
+    private static func notRootsDirectory(_ path: String, _ owner: uid_t, display: String) -> ApplyError {
+        .refused(
+            path: display,
+            reason:
+                "the directory \(path) belongs to uid \(owner), who could replace what apply writes there by a link to any file; as root this tool writes only in directories root owns (chown root, or run postmap for this table as uid \(owner))"
+        )
     }
 
     static func status(of path: String, display: String) throws(ApplyError) -> stat {

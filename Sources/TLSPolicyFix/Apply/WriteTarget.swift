@@ -47,27 +47,17 @@ extension WriteTarget {
     }
 
     /// The locks Postfix's own writers of `resolvedTarget` take: postconf's
-    /// edit lock for main.cf and master.cf, postmap's exclusive flock on an
-    /// existing index (any other existing file gets the same flock, which
-    /// nothing else takes and which costs nothing).
-    static func writerLocks(for resolvedTarget: String, in canonicalDirectory: String) throws -> [FileLock] {
-        let target = canonicalFile(resolvedTarget)
-        for name in ["main.cf", "master.cf"] {
-            let postfixFile = joinPath(canonicalDirectory, name)
-            if target != nil, canonicalFile(try resolveSymlinks(postfixFile)) == target {
-                // postconf locks "<config_directory>/main.cf.tmp", links or not.
-                return [try FileLock.postfixEdit(of: postfixFile)]
-            }
+    /// edit lock for main.cf and master.cf (`postfixFiles`, resolved),
+    /// postmap's exclusive flock on an existing index (any other existing
+    /// file gets the same flock, which nothing else takes and which costs
+    /// nothing).
+    static func writerLocks(for resolvedTarget: String, postfixFiles: [String], in canonicalDirectory: String) throws -> [FileLock] {
+        for (name, postfixFile) in zip(["main.cf", "master.cf"], postfixFiles) where postfixFile == resolvedTarget {
+            // postconf locks "<config_directory>/main.cf.tmp", links or not.
+            return [try FileLock.postfixEdit(of: joinPath(canonicalDirectory, name))]
         }
         guard FileReader.exists(resolvedTarget) else { return [] }
         return [try FileLock.exclusive(path: resolvedTarget, wait: true)]
-    }
-
-    /// The path with its directory made canonical (realpath) and its last
-    /// component kept: the same file however it was reached.
-    static func canonicalFile(_ path: String) -> String? {
-        let (directory, name) = WritePolicy.split(path)
-        return WritePolicy.canonicalPath(directory).map { joinPath($0, name) }
     }
 
     private static func fileSize(_ path: String) -> Int {

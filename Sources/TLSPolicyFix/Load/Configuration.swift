@@ -29,11 +29,13 @@ public struct Configuration: Sendable {
     /// inside it (a relative one is taken from the root), and so is every
     /// path main.cf names. `readMasterCf: false` reads main.cf alone (for
     /// what needs only main.cf's parameters). Parameters main.cf does not
-    /// set take `defaults`.
+    /// set take `defaults`. Files are read from disk, inside the root, unless
+    /// `files` says otherwise.
     public static func load(
-        _ location: ConfigurationLocation, files: any ConfigurationFiles = DiskFiles(), readMasterCf: Bool = true,
+        _ location: ConfigurationLocation, files given: (any ConfigurationFiles)? = nil, readMasterCf: Bool = true,
         defaults: PostfixDefaults = .shipped
     ) throws(LoadError) -> Configuration {
+        let files = given ?? DiskFiles(root: location.root)
         let mainCfPath = joinPath(location.directory, "main.cf")
         let mainCf = try files.parse(mainCfPath) { bytes throws(ConfigFileError) in try MainCf(path: mainCfPath, bytes: bytes) }
         let masterCfPath = joinPath(location.directory, "master.cf")

@@ -35,28 +35,58 @@ public struct IndexedTable: Sendable {
     public var configDirectory: String
 }
 
-/// The files of this machine.
+/// The files of this machine, or of a --root image: every path is resolved
+/// by one PathResolver, inside the root, and once (a link is followed the
+/// first time a path through it is used, and never again in this run).
 public struct DiskFiles: ConfigurationFiles {
-    public init() {}
+    public let resolver: PathResolver
 
-    public func exists(_ path: String) -> Bool { FileReader.exists(path) }
+    /// Paths inside `root` (nil: this machine's own).
+    public init(root: String? = nil) {
+        resolver = PathResolver(root: root)
+    }
+
+    public init(resolver: PathResolver) {
+        self.resolver = resolver
+    }
+
+    public func exists(_ path: String) -> Bool { resolver.exists(path) }
 
     public func read(_ path: String) throws(LoadError) -> [UInt8] {
         do {
-            return try FileReader.bytes(of: path)
+            return try resolver.bytes(of: path)
         } catch {
             throw .unreadable(path: path, cause: error)
         }
     }
 
+    /// libdb reads the index through its pinned directory; postmap, a
+    /// program of its own, gets the paths with links already followed.
     public func indexState(of table: IndexedTable) throws(LoadError) -> IndexCheck {
         guard exists(table.indexPath) else { return IndexCheck(reason: .missing) }
+        var resolved = table
         do {
-            let state = try IndexState.isCurrent(table)
+            let index = try resolver.resolve(table.indexPath)
+            resolved.indexPath = table.delivery.isNative ? index.pinnedPath : index.path
+            resolved.sourcePath = try resolver.resolve(table.sourcePath).path
+            resolved.configDirectory = try resolver.resolve(table.configDirectory).path
+        } catch {
+            throw .unreadable(path: table.displayIndexPath, cause: error)
+        }
+        do {
+            let state = try IndexState.isCurrent(resolved)
             return IndexCheck(reason: state.current ? nil : .stale, warnings: state.warnings)
         } catch {
             throw .unreadableIndex(path: table.displayIndexPath, cause: error)
         }
+    }
+}
+
+extension TableDelivery {
+    /// Whether the tool reads and writes the index itself (libdb).
+    var isNative: Bool {
+        if case .nativeIndex = self { return true }
+        return false
     }
 }
 
