@@ -37,6 +37,8 @@ public struct JSONReport: Encodable, Sendable {
     public var rebuiltIndexes: [RebuiltIndex]
     /// Why the command stopped, when it did (exit status 2); nil otherwise.
     public var error: String?
+    /// The postfix-tls-fix that wrote the report (ToolVersion.current).
+    public let toolVersion = ToolVersion.current
 
     public struct FindingRecord: Encodable, Sendable {
         /// As in the text output: relative to configDirectory when inside it.
@@ -195,11 +197,12 @@ public struct JSONReport: Encodable, Sendable {
         try container.encode(changedFiles, forKey: .changedFiles)
         try container.encode(rebuiltIndexes, forKey: .rebuiltIndexes)
         try container.encode(error, forKey: .error)
+        try container.encode(toolVersion, forKey: .toolVersion)
     }
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion, command, configDirectory, root, postfixVersion, exitStatus, changed, reloadNeeded
-        case findings, changedFiles, rebuiltIndexes, error
+        case findings, changedFiles, rebuiltIndexes, error, toolVersion
     }
 
     /// The report as pretty-printed JSON with sorted keys and a final newline.
