@@ -9,6 +9,10 @@
 set -eu
 
 packages="libdb-dev db5.3-util postfix postfix-lmdb postfix-cdb postfix-pcre dnsmasq-base openssl iproute2 util-linux time man-db"
+# `install-deps.sh package`: what make deb, make rpm and the package test use.
+if [ "${1:-}" = package ]; then
+    packages="debhelper dpkg-dev lintian rpm binutils"
+fi
 
 missing=""
 for p in $packages; do

@@ -55,4 +55,17 @@ struct VersionTests {
         let report = try #require(try JSONSerialization.jsonObject(with: Data(SNIProbeReport(probe).encoded())) as? [String: Any])
         #expect(report["toolVersion"] as? String == (try Self.versionFile()))
     }
+
+    /// debian/changelog's first line: `postfix-tls-fix (VERSION) unstable; urgency=medium`
+    /// (a native package: no Debian revision).
+    @Test func debianChangelogHasTheVersion() throws {
+        let first = try Self.text("debian/changelog").split(separator: "\n").first.map(String.init) ?? ""
+        #expect(first.hasPrefix("postfix-tls-fix (\(try Self.versionFile())) "), "debian/changelog: \(first)")
+    }
+
+    @Test func rpmSpecHasTheVersion() throws {
+        let lines = try Self.text("rpm/postfix-tls-fix.spec").split(separator: "\n")
+        let version = lines.first { $0.hasPrefix("Version:") }.map { $0.dropFirst("Version:".count).trimmingCharacters(in: .whitespaces) }
+        #expect(version == (try Self.versionFile()), "rpm/postfix-tls-fix.spec Version: \(version ?? "missing")")
+    }
 }
