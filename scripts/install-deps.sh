@@ -9,7 +9,7 @@
 # "No configuration" so that installing Postfix neither asks questions nor
 # starts a system mail server.
 #
-# Usage: scripts/install-deps.sh [build|all]
+# Usage: scripts/install-deps.sh [build|all|package]
 set -eu
 
 build="libdb-dev libicu-dev"
@@ -17,7 +17,9 @@ tests="db5.3-util postfix postfix-lmdb postfix-cdb postfix-pcre dnsmasq-base ope
 case "${1:-all}" in
     build) packages="$build" ;;
     all) packages="$build $tests" ;;
-    *) echo "usage: install-deps.sh [build|all]" >&2; exit 2 ;;
+    # what make deb, make rpm and the package test use
+    package) packages="debhelper dpkg-dev lintian rpm rpm2cpio cpio binutils" ;;
+    *) echo "usage: install-deps.sh [build|all|package]" >&2; exit 2 ;;
 esac
 
 missing=""

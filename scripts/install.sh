@@ -5,8 +5,9 @@
 # ArgumentParser definitions as --help (--generate-completion-script).
 #
 # Usage: scripts/install.sh BIN DESTDIR PREFIX
-#   BIN      the built executable, e.g. .build/release/postfix-tls-fix (the
-#            Makefile's install target builds it first).
+#   BIN      the built executable, e.g. .build-release/release/postfix-tls-fix
+#            (scripts/build-release.sh; the Makefile's install target builds
+#            it first).
 #   DESTDIR  staging directory for packages ("" installs in place)
 #   PREFIX   e.g. /usr/local or /usr
 #
@@ -14,8 +15,10 @@
 #   $DESTDIR$PREFIX/sbin/postfix-tls-fix
 #   $DESTDIR$PREFIX/share/man/man8/postfix-tls-fix.8
 #   $DESTDIR$PREFIX/share/bash-completion/completions/postfix-tls-fix
-#   $DESTDIR$PREFIX/share/zsh/site-functions/_postfix-tls-fix
+#   $DESTDIR$ZSH_COMPLETION_DIR/_postfix-tls-fix
 #   $DESTDIR$PREFIX/share/fish/vendor_completions.d/postfix-tls-fix.fish
+# ZSH_COMPLETION_DIR defaults to $PREFIX/share/zsh/site-functions (zsh's own
+# default and Fedora's); Debian's zsh reads /usr/share/zsh/vendor-completions.
 # SOURCE_DATE_EPOCH, when set, fixes the man page's date (reproducible builds).
 set -eu
 
@@ -35,28 +38,39 @@ package=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/$name-install.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
+# The binary is copied first: what is installed is exactly what was asked
+# about, whatever builds run meanwhile in BIN's build directory.
+cp "$bin" "$work/$name"
+bin=$work/$name
+version=$("$bin" --version)
+
 # --- man page ---------------------------------------------------------------
 # docs/postfix-tls-fix.8 is written for people (the install test checks that
-# it names every option --help lists); only its date is filled in here.
+# it names every option --help lists); its date and the version in its
+# footer are filled in here.
 if [ -n "${SOURCE_DATE_EPOCH:-}" ]; then
     date=$(LC_ALL=C date -u -d "@$SOURCE_DATE_EPOCH" '+%B %-d, %Y')
 else
     date=$(LC_ALL=C date -u '+%B %-d, %Y')
 fi
-sed "s/@DATE@/$date/" "$package/docs/$name.8" > "$work/$name.8"
+sed -e "s/@DATE@/$date/" -e "s/^\.Os$/.Os $name $version/" "$package/docs/$name.8" > "$work/$name.8"
 
 # --- completions ------------------------------------------------------------
 for shell in bash zsh fish; do
     "$bin" --generate-completion-script "$shell" > "$work/completion.$shell"
 done
+# bash sources its completions: ArgumentParser's #!/bin/bash line would only
+# suggest the file were a program (lintian: bash-completion-with-hashbang).
+sed -i '1{/^#!/d}' "$work/completion.bash"
 
 # --- install ----------------------------------------------------------------
 root=$destdir$prefix
+zsh_dir=$destdir${ZSH_COMPLETION_DIR:-$prefix/share/zsh/site-functions}
 install -d "$root/sbin" "$root/share/man/man8" "$root/share/bash-completion/completions" \
-    "$root/share/zsh/site-functions" "$root/share/fish/vendor_completions.d"
+    "$zsh_dir" "$root/share/fish/vendor_completions.d"
 install -m 0755 "$bin" "$root/sbin/$name"
 install -m 0644 "$work/$name.8" "$root/share/man/man8/$name.8"
 install -m 0644 "$work/completion.bash" "$root/share/bash-completion/completions/$name"
-install -m 0644 "$work/completion.zsh" "$root/share/zsh/site-functions/_$name"
+install -m 0644 "$work/completion.zsh" "$zsh_dir/_$name"
 install -m 0644 "$work/completion.fish" "$root/share/fish/vendor_completions.d/$name.fish"
 echo "installed $name, $name(8) and completions under $root"

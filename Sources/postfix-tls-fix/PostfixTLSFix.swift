@@ -2,6 +2,7 @@
 // all logic is in the TLSPolicyFix library.
 
 import ArgumentParser
+import TLSPolicyFix
 
 #if canImport(Glibc)
 import Glibc
@@ -31,6 +32,7 @@ struct PostfixTLSFix: ParsableCommand {
             (schemaVersion 1, described in the project's docs/json-schema.md) on \
             standard output; messages still go to standard error.
             """,
+        version: ToolVersion.current,
         subcommands: [CheckCommand.self, DiffCommand.self, ApplyCommand.self, ProbeCommand.self]
     )
 

@@ -36,11 +36,14 @@ fish_completion=$root/share/fish/vendor_completions.d/postfix-tls-fix.fish
 check "binary installed, mode 755, same bytes as $bin" \
     bash -c '[[ $(stat -c %a "$1") == 755 ]] && cmp -s "$1" "$2"' _ "$root/sbin/postfix-tls-fix" "$bin"
 check "installed binary runs (--help)" bash -c '"$1" --help >/dev/null' _ "$root/sbin/postfix-tls-fix"
+version=$(cat "$repo/VERSION")
+check "installed binary's --version is VERSION ($version)" test "$("$root/sbin/postfix-tls-fix" --version)" = "$version"
 
 # The man page: section 8, dated from SOURCE_DATE_EPOCH (2024-03-01), and
 # man renders it with no warning.
 check "man page is postfix-tls-fix(8)" grep -qx '.Dt POSTFIX-TLS-FIX 8' "$page"
 check "man page date comes from SOURCE_DATE_EPOCH" grep -qx '.Dd March 1, 2024' "$page"
+check "man page footer names the version" grep -qx ".Os postfix-tls-fix $version" "$page"
 warnings=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null || true)
 check "man --warnings renders it without warnings${warnings:+: $warnings}" test -z "$warnings"
 rendered=$(MANWIDTH=200 man -l "$page" 2>/dev/null)
@@ -80,6 +83,7 @@ check "bash completes --root with a directory" test "$(complete_words postfix-tl
 check "bash completes apply --allow-path with a path" test "$(complete_words postfix-tls-fix apply --allow-path "$scratch/ca")" = "$scratch/cafile.pem"
 check "bash completes probe --ca-file with a file" test "$(complete_words postfix-tls-fix probe --ca-file "$scratch/ca")" = "$scratch/cafile.pem"
 rm -rf "$scratch"
+check "bash completion is sourced, not run: no #! line" bash -c '[[ $(head -c2 "$1") != "#!" ]]' _ "$bash_completion"
 check "zsh completion declares #compdef postfix-tls-fix" grep -qx '#compdef postfix-tls-fix' "$zsh_completion"
 check "fish completion completes postfix-tls-fix" grep -qF "complete -c 'postfix-tls-fix'" "$fish_completion"
 if command -v zsh >/dev/null; then check "zsh -n accepts the zsh completion" zsh -n "$zsh_completion"; fi

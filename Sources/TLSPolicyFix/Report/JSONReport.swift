@@ -40,6 +40,8 @@ public struct JSONReport: Encodable, Sendable {
     /// The deferred mail waiting for the fixes; encoded only when the tool
     /// read a queue or a mail log (DeferredMailReport.swift).
     public var deferredMail: DeferredMailRecord?
+    /// The postfix-tls-fix that wrote the report (ToolVersion.current).
+    public let toolVersion = ToolVersion.current
 
     public struct FindingRecord: Encodable, Sendable {
         /// As in the text output: relative to configDirectory when inside it.
@@ -206,11 +208,12 @@ public struct JSONReport: Encodable, Sendable {
         try container.encode(rebuiltIndexes, forKey: .rebuiltIndexes)
         try container.encode(error, forKey: .error)
         try container.encodeIfPresent(deferredMail, forKey: .deferredMail)
+        try container.encode(toolVersion, forKey: .toolVersion)
     }
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion, command, configDirectory, root, postfixVersion, exitStatus, changed, reloadNeeded
-        case findings, changedFiles, rebuiltIndexes, error, deferredMail
+        case findings, changedFiles, rebuiltIndexes, error, deferredMail, toolVersion
     }
 
     /// The report as pretty-printed JSON with sorted keys and a final newline.

@@ -44,11 +44,12 @@ public struct SNIProbeReport: Encodable, Sendable {
         try container.encode(probe.verdict.exitStatus, forKey: .exitStatus)
         try container.encode(Handshake(handshake: probe.withoutSNI), forKey: .withoutSNI)
         try container.encode(Handshake(handshake: probe.withSNI), forKey: .withSNI)
+        try container.encode(ToolVersion.current, forKey: .toolVersion)
     }
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion, command, destination, level, verdict, needsSNI, certificateDependsOnSNI, message, exitStatus
-        case withoutSNI, withSNI
+        case withoutSNI, withSNI, toolVersion
     }
 
     public func encoded() -> [UInt8] { JSONOutput.encode(self) }
