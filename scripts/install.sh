@@ -17,6 +17,7 @@
 #   $DESTDIR$PREFIX/share/bash-completion/completions/postfix-tls-fix
 #   $DESTDIR$ZSH_COMPLETION_DIR/_postfix-tls-fix
 #   $DESTDIR$PREFIX/share/fish/vendor_completions.d/postfix-tls-fix.fish
+#   $DESTDIR$PREFIX/share/doc/postfix-tls-fix/json-schema.md (--format json)
 # ZSH_COMPLETION_DIR defaults to $PREFIX/share/zsh/site-functions (zsh's own
 # default and Fedora's); Debian's zsh reads /usr/share/zsh/vendor-completions.
 # SOURCE_DATE_EPOCH, when set, fixes the man page's date (reproducible builds).
@@ -67,10 +68,11 @@ sed -i '1{/^#!/d}' "$work/completion.bash"
 root=$destdir$prefix
 zsh_dir=$destdir${ZSH_COMPLETION_DIR:-$prefix/share/zsh/site-functions}
 install -d "$root/sbin" "$root/share/man/man8" "$root/share/bash-completion/completions" \
-    "$zsh_dir" "$root/share/fish/vendor_completions.d"
+    "$zsh_dir" "$root/share/fish/vendor_completions.d" "$root/share/doc/$name"
 install -m 0755 "$bin" "$root/sbin/$name"
 install -m 0644 "$work/$name.8" "$root/share/man/man8/$name.8"
 install -m 0644 "$work/completion.bash" "$root/share/bash-completion/completions/$name"
 install -m 0644 "$work/completion.zsh" "$zsh_dir/_$name"
 install -m 0644 "$work/completion.fish" "$root/share/fish/vendor_completions.d/$name.fish"
+install -m 0644 "$package/docs/json-schema.md" "$root/share/doc/$name/json-schema.md"
 echo "installed $name, $name(8) and completions under $root"

@@ -44,6 +44,8 @@ check "installed binary's --version is VERSION ($version)" test "$("$root/sbin/p
 check "man page is postfix-tls-fix(8)" grep -qx '.Dt POSTFIX-TLS-FIX 8' "$page"
 check "man page date comes from SOURCE_DATE_EPOCH" grep -qx '.Dd March 1, 2024' "$page"
 check "man page footer names the version" grep -qx ".Os postfix-tls-fix $version" "$page"
+check "the JSON schema is installed under the doc directory" \
+    cmp -s "$root/share/doc/postfix-tls-fix/json-schema.md" "$repo/docs/json-schema.md"
 warnings=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null || true)
 check "man --warnings renders it without warnings${warnings:+: $warnings}" test -z "$warnings"
 rendered=$(MANWIDTH=200 man -l "$page" 2>/dev/null)

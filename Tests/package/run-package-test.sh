@@ -70,12 +70,13 @@ check "no RPATH or RUNPATH" bash -c '! readelf -d "$1" | grep -qE "\((RPATH|RUNP
 check "stripped (no .symtab)" bash -c '! readelf -S "$1" | grep -q "\.symtab"' _ "$bin"
 mkdir "$work/rpm-root"
 (cd "$work/rpm-root" && rpm2cpio "$rpm_file" | cpio -idm --quiet)
+check "the .deb carries the JSON schema" test -s "$work/deb-root/usr/share/doc/postfix-tls-fix/json-schema.md"
 check "the RPM carries the same binary" cmp -s "$bin" "$work/rpm-root/usr/sbin/postfix-tls-fix"
 
 # --- the RPM's metadata ---------------------------------------------------------
 files=$(rpm -qlp "$rpm_file" | grep -v '^/usr/lib/.build-id' | paste -sd ' ' -)
 check "RPM files (got: $files)" test "$files" = "/usr/sbin/postfix-tls-fix \
-/usr/share/bash-completion/completions/postfix-tls-fix /usr/share/fish/vendor_completions.d/postfix-tls-fix.fish \
+/usr/share/bash-completion/completions/postfix-tls-fix /usr/share/doc/postfix-tls-fix/json-schema.md /usr/share/fish/vendor_completions.d/postfix-tls-fix.fish \
 /usr/share/man/man8/postfix-tls-fix.8.gz /usr/share/zsh/site-functions/_postfix-tls-fix"
 requires=$(rpm -qp --requires "$rpm_file")
 check "RPM requires postfix >= 3.4" grep -qx 'postfix >= 3.4' <<<"$requires"
