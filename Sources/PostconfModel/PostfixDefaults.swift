@@ -61,7 +61,8 @@ public struct PostfixDefaults: Sendable {
     public static func hasHostDependentStandIn(_ value: [UInt8]) -> Bool {
         ["<myhostname>", "<mydomain>"].contains { standIn in
             let needle = Array(standIn.utf8)
-            return value.count >= needle.count && (0...(value.count - needle.count)).contains { value[$0..<($0 + needle.count)].elementsEqual(needle) }
+            return value.count >= needle.count
+                && (0...(value.count - needle.count)).contains { value[$0..<($0 + needle.count)].elementsEqual(needle) }
         }
     }
 

@@ -14,6 +14,11 @@ struct CheckCommand: ParsableCommand {
     var options: GlobalOptions { ownOptions.merged(with: root.options) }
     @OptionGroup var evidence: EvidenceOptions
 
+    @Flag(
+        help: ArgumentHelp(
+            "Count the findings per file instead of listing each one (for large tables); what needs a person is still listed."))
+    var summary = false
+
     func run() throws {
         try Command.forEachInstance(options, command: "check", run)
     }
@@ -30,12 +35,15 @@ struct CheckCommand: ParsableCommand {
             var report = JSONReport(
                 command: "check", location: options.location, postfixVersion: fixOptions.postfixVersion,
                 preview: preview, includeDiffs: false)
+            if summary { report.keepOnlyFindings(atLeast: .manual) }
             report.deferredMail = mail.map { DeferredMailRecord($0, retryCommand: Command.retryCommand($0, directory: options.location.directory)) }
             output.json(report.encoded())
             return preview.exitStatus
         }
         let findings = preview.inspection.findings
-        output.findings(findings, split: false)
+        output.findings(summary ? findings.filter { $0.severity >= .manual } : findings, split: false)
+        let files = FileFindingCounts.of(findings)
+        if summary || files.count > 1 { output.fileCounts(files) }
         output.deferredMail(mail, next: Command.retryHint(mail, options))
         output.line(Self.summary(findings, preview: preview, options: options))
         return preview.exitStatus

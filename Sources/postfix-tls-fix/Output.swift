@@ -83,6 +83,13 @@ struct Output {
         }
     }
 
+    /// "findings by file:" and a line of counts per file.
+    func fileCounts(_ files: [FileFindingCounts]) {
+        if quiet || files.isEmpty { return }
+        line("findings by file:")
+        for file in files { line("  \(file.path): \(file.counts.description)") }
+    }
+
     /// The diffs of every change and a line per index to rebuild.
     func plan(_ plan: FixPlan, rebuildVerb: String) {
         if quiet { return }

@@ -7,8 +7,8 @@
 
 import Foundation
 import PostfixTestSupport
-import Testing
 import TLSPolicyFix
+import Testing
 
 struct OutputFormatTests {
     let directory: TestDirectory

@@ -87,13 +87,17 @@ struct PackagingSnippetTests {
     /// MAIL_CONFIG names, with the version given so that the test does not
     /// depend on the Postfix installed here.
     func installSystemWrapper() throws {
-        try directory.write("bin/postfix-tls-fix", """
+        try directory.write(
+            "bin/postfix-tls-fix",
+            """
             #!/bin/sh
             exec \(FixerBinary.path) --postfix-version 3.7.11 "$@"
 
             """, mode: 0o755)
         // On the running system main.cf names its table by its real path.
-        try directory.write("root/etc/postfix/main.cf", """
+        try directory.write(
+            "root/etc/postfix/main.cf",
+            """
             compatibility_level = 3.6
             smtp_tls_policy_maps = hash:\(root)/etc/postfix/tls_policy
             lmtp_tls_security_level = verify

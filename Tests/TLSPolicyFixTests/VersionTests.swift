@@ -6,9 +6,9 @@
 
 import Foundation
 import PostfixTestSupport
-import Testing
-import TLSPolicyFix
 import PostfixTools
+import TLSPolicyFix
+import Testing
 
 struct VersionTests {
     /// VERSION without its final newline.

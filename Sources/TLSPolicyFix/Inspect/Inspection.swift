@@ -1,5 +1,5 @@
-// Inspection.swift: what inspecting a configuration found (findings, in the
-// order found) and what it wants changed (intents, for the planner).
+// Inspection.swift: what inspecting a configuration found (findings, by
+// file and line) and what it wants changed (intents, for the planner).
 
 import PostconfModel
 
@@ -11,13 +11,13 @@ public struct Inspection: Sendable {
     var entryFixes = EntryFixFindings()
     var intents: [EditIntent] = []
 
-    /// Everything found, in the order found.
+    /// Everything found, by file and line (FindingOrder).
     public var findings: [Finding] { findings { _ in true } }
 
-    /// The findings of the severities `include` accepts, in the order found;
+    /// The findings of the severities `include` accepts, by file and line;
     /// the entries' fixable ones are only made when `include` takes fixable.
     public func findings(_ include: (Finding.Severity) -> Bool) -> [Finding] {
-        entryFixes.merged(into: otherFindings, include)
+        FindingOrder.byFileAndLine(entryFixes.merged(into: otherFindings, include))
     }
 
     /// The worst severity found (note when nothing was).

@@ -31,6 +31,9 @@ public struct JSONReport: Encodable, Sendable {
     /// Whether running Postfix daemons need `postfix reload` to see the result.
     public var reloadNeeded: Bool
     public var findings: [FindingRecord]
+    /// Every file with findings and how many of each kind, by file as the
+    /// findings are (all of them, also when `findings` keeps only some).
+    public var findingsByFile: [FileCountsRecord]
     /// Files apply would change (check, diff) or changed (apply).
     public var changedFiles: [ChangedFile]
     /// Indexes apply would rebuild (check, diff) or rebuilt (apply).
@@ -42,6 +45,25 @@ public struct JSONReport: Encodable, Sendable {
     public var deferredMail: DeferredMailRecord?
     /// The postfix-tls-fix that wrote the report (ToolVersion.current).
     public let toolVersion = ToolVersion.current
+
+    public struct FileCountsRecord: Encodable, Sendable {
+        public var file: String
+        public var fixable: Int
+        public var errors: Int
+        public var manual: Int
+        public var notes: Int
+
+        init(_ file: FileFindingCounts) {
+            self.file = file.path
+            (fixable, errors, manual, notes) = (file.counts.fixable, file.counts.errors, file.counts.manual, file.counts.notes)
+        }
+    }
+
+    /// Keeps only the findings of severity `least` or worse (check
+    /// --summary); findingsByFile still counts them all.
+    public mutating func keepOnlyFindings(atLeast least: Finding.Severity) {
+        findings.removeAll { (Finding.Severity(rawValue: $0.severity) ?? .error) < least }
+    }
 
     public struct FindingRecord: Encodable, Sendable {
         /// As in the text output: relative to configDirectory when inside it.
@@ -174,6 +196,7 @@ public struct JSONReport: Encodable, Sendable {
         changed = !changes.isEmpty
         self.reloadNeeded = reloadNeeded
         self.findings = findings.map(FindingRecord.init)
+        findingsByFile = FileFindingCounts.of(findings).map(FileCountsRecord.init)
         changedFiles = Self.files(changes, includeDiffs: includeDiffs)
         rebuiltIndexes = Self.indexes(changes)
         self.error = error
@@ -204,6 +227,7 @@ public struct JSONReport: Encodable, Sendable {
         try container.encode(changed, forKey: .changed)
         try container.encode(reloadNeeded, forKey: .reloadNeeded)
         try container.encode(findings, forKey: .findings)
+        try container.encode(findingsByFile, forKey: .findingsByFile)
         try container.encode(changedFiles, forKey: .changedFiles)
         try container.encode(rebuiltIndexes, forKey: .rebuiltIndexes)
         try container.encode(error, forKey: .error)
@@ -213,7 +237,7 @@ public struct JSONReport: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion, command, configDirectory, root, postfixVersion, exitStatus, changed, reloadNeeded
-        case findings, changedFiles, rebuiltIndexes, error, deferredMail, toolVersion
+        case findings, findingsByFile, changedFiles, rebuiltIndexes, error, deferredMail, toolVersion
     }
 
     /// The report as pretty-printed JSON with sorted keys and a final newline.
