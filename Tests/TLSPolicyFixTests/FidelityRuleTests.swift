@@ -137,11 +137,11 @@ struct KeywordCaseTests {
             files: ["/etc/postfix/policy": "a.example verify match=HOSTNAME ServerName=HOSTNAME\nb.example verify\n  servername=Nexthop\n"])
         #expect(
             preview.inspection.findings.map(\.line) == [
+                "main.cf, line 1: i.example: \"NextHop\" is sent literally as the SNI name: Postfix knows only the lower-case keyword nexthop;"
+                    + " fix: write servername=nexthop in lower case by hand",
                 "policy, line 1: a.example: \"HOSTNAME\" is sent literally as the SNI name: Postfix knows only the lower-case keyword hostname;"
                     + " fix: write servername=hostname in lower case",
                 "policy, line 2: b.example: \"Nexthop\" is sent literally as the SNI name: Postfix knows only the lower-case keyword nexthop;"
-                    + " fix: write servername=nexthop in lower case by hand",
-                "main.cf, line 1: i.example: \"NextHop\" is sent literally as the SNI name: Postfix knows only the lower-case keyword nexthop;"
                     + " fix: write servername=nexthop in lower case by hand",
             ])
         #expect(

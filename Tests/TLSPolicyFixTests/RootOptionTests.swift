@@ -33,9 +33,13 @@ struct RootOptionTests {
             #expect(result.status == 1, "\(result.errors)")
             #expect(
                 result.outputText == """
-                    by_variable, line 1: variable.example: verify without servername (Postfix sends no SNI); fix: append servername=hostname
-                    by_path, line 1: path.example: secure without servername (Postfix sends no SNI); fix: append servername=hostname
                     \(root)/var/spool/postfix/by_queue_directory, line 1: queue.example: verify without servername (Postfix sends no SNI); fix: append servername=hostname
+                    by_path, line 1: path.example: secure without servername (Postfix sends no SNI); fix: append servername=hostname
+                    by_variable, line 1: variable.example: verify without servername (Postfix sends no SNI); fix: append servername=hostname
+                    findings by file:
+                      \(root)/var/spool/postfix/by_queue_directory: 1 fixable
+                      by_path: 1 fixable
+                      by_variable: 1 fixable
                     3 fixes pending: apply writes \(root)/var/spool/postfix/by_queue_directory.db, \(root)/var/spool/postfix/by_queue_directory, outside \(root)/etc/postfix: review it, then run `postfix-tls-fix --root \(root) apply --allow-path \(root)/var/spool/postfix/by_queue_directory.db --allow-path \(root)/var/spool/postfix/by_queue_directory`
 
                     """)

@@ -502,11 +502,18 @@ queue_id_of() {
 # delivered FILE MARK QUEUE_ID [MARK2]: wait until QUEUE_ID is sent over a
 # verified connection, or give up early once it has been deferred 3 times
 # after MARK2 (default MARK). At most one attempt that started before the fix
-# took effect can be among them.
+# took effect can be among them. With FLUSH_DIR set, that instance's queue
+# is flushed every 3 s meanwhile: after a reload, a flush can reach the old
+# qmgr(8) just before it exits, and the new one would then wait for its
+# 300 s wakeup.
 delivered() {
-    local file=$1 from=$2 qid=$3 from2=${4:-$2} deadline=$((SECONDS + WAIT_SECS))
+    local file=$1 from=$2 qid=$3 from2=${4:-$2} deadline=$((SECONDS + WAIT_SECS)) next_flush=$((SECONDS + 3))
     local sent_re="$qid: to=<user@gmail\.test>.*status=sent"
     while :; do
+        if [[ -n ${FLUSH_DIR:-} && $SECONDS -ge $next_flush ]]; then
+            flush "$FLUSH_DIR"
+            next_flush=$((SECONDS + 3))
+        fi
         if since "$file" "$from" | grep -E -- "$VERIFIED_RE" >/dev/null &&
             since "$file" "$from" | grep -E -- "$sent_re" >/dev/null; then
             return 0
@@ -595,7 +602,7 @@ check "sender2 log: master reloaded" wait_for "$S2LOG" "$m3b" 'reload -- version
 m3c=$(mark "$S2LOG")
 flush "$S2"
 if [[ -n $QID3 ]]; then
-    check "sender2 log: Verified TLS connection ... and $QID3 status=sent" \
+    FLUSH_DIR=$S2 check "sender2 log: Verified TLS connection ... and $QID3 status=sent" \
         delivered "$S2LOG" "$m3b" "$QID3" "$m3c"
 else
     check "sender2 log: Verified TLS connection ... and status=sent" \
@@ -620,6 +627,11 @@ begin_phase 6 "postfix-tls-fix probe --all: needs SNI, verifies without, fails e
 # shellcheck source=Tests/e2e/probe-all-phase.sh
 source "$(dirname "$SELF")/probe-all-phase.sh"
 end_phase 6
+
+begin_phase 7 "policies judged as smtp(8) judges them: 'none' with attributes, texthash duplicates"
+# shellcheck source=Tests/e2e/policy-judged-phase.sh
+source "$(dirname "$SELF")/policy-judged-phase.sh"
+end_phase 7
 
 echo
 say "done"
