@@ -25,7 +25,10 @@ struct GlobalOptions: ParsableArguments {
     @Flag(help: "Also add servername to fingerprint entries (their pinned certificate may be one a server presents only with SNI).")
     var includeFingerprint = false
 
-    @Flag(help: "For smtp_tls_per_site MUST entries, which cannot carry attributes, set smtp_tls_servername in main.cf.")
+    @Flag(
+        help: ArgumentHelp(
+            "Set smtp_tls_servername (lmtp_tls_servername) in main.cf for every destination instead of editing each entry and service: the one-line alternative, which also gives SNI to fingerprint entries (each is noted). Also what smtp_tls_per_site MUST entries need."
+        ))
     var globalServername = false
 
     @Option(
@@ -86,7 +89,7 @@ struct GlobalOptions: ParsableArguments {
         let version = postfixVersion.flatMap(PostfixVersion.init) ?? installed.flatMap { PostfixVersion($0.version) }
         var options = FixOptions(
             servername: (servername ?? .hostname).rawValue, postfixVersion: version,
-            includeFingerprint: includeFingerprint, globalServernameForPerSite: globalServername)
+            includeFingerprint: includeFingerprint, globalServername: globalServername)
         options.acknowledgedTables = Set(acknowledged.map { $0.hasPrefix("proxy:") ? String($0.dropFirst(6)) : $0 })
         if let installed, let version, PostfixVersion(installed.version) == version {
             options.parameterDefaults = installed

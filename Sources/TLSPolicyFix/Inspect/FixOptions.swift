@@ -11,8 +11,10 @@ public struct FixOptions: Sendable {
     public var postfixVersion: PostfixVersion?
     /// Also add servername to fingerprint entries.
     public var includeFingerprint = false
-    /// Set <role>_tls_servername in main.cf for per-site MUST entries.
-    public var globalServernameForPerSite = false
+    /// Set <role>_tls_servername in main.cf, for every destination of the
+    /// roles that need SNI somewhere (and for per-site MUST entries, which
+    /// have no room for an attribute), instead of each entry's own.
+    public var globalServername = false
     /// Tables the tool cannot edit that a person has checked (as main.cf
     /// names them, without proxy:): reported as notes, not as manual fixes.
     public var acknowledgedTables: Set<String> = []
@@ -24,12 +26,12 @@ public struct FixOptions: Sendable {
 
     public init(
         servername: String = "hostname", postfixVersion: PostfixVersion? = nil,
-        includeFingerprint: Bool = false, globalServernameForPerSite: Bool = false
+        includeFingerprint: Bool = false, globalServername: Bool = false
     ) {
         self.servername = servername
         self.postfixVersion = postfixVersion
         self.includeFingerprint = includeFingerprint
-        self.globalServernameForPerSite = globalServernameForPerSite
+        self.globalServername = globalServername
     }
 }
 

@@ -16,6 +16,18 @@ extension InspectionState {
             message: "\(role) TLS level \(level.level.rawValue) without \(parameter) (Postfix sends no SNI)")
     }
 
+    /// --global-servername: <role>_tls_servername in main.cf for every
+    /// destination of the role, when some entry or service needs SNI.
+    mutating func setServernameForEveryDestination(role: String) {
+        let parameter = "\(role)_tls_servername"
+        guard roleHasServername[role] == false else { return }
+        setGlobalServername(
+            role: role, at: mainCfLocation(parameter), subject: parameter, level: nil,
+            message:
+                "\(role) TLS policies verify without SNI (--global-servername: one setting for every \(role) destination instead of each entry's own)"
+        )
+    }
+
     mutating func setGlobalServername(role: String, at location: SourceLocation, subject: String, level: TLSSecurityLevel?, message: String) {
         let parameter = "\(role)_tls_servername"
         guard configuration.mainCf.edit(setting: parameter, to: Array(options.servername.utf8)) != nil else {
@@ -62,7 +74,7 @@ extension InspectionState {
             mustEntries += table.sites.filter { $0.value.equalsIgnoringASCIICase("MUST") }
         }
         guard !mustEntries.isEmpty else { return }
-        if options.globalServernameForPerSite {
+        if options.globalServername {
             setGlobalServername(
                 role: role, at: mainCfLocation(parameter), subject: parameter, level: .verify,
                 message: "\(mustEntries.count) MUST entr\(mustEntries.count == 1 ? "y" : "ies") (= verify) in \(parameter) without SNI")

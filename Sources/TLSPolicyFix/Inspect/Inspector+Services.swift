@@ -87,6 +87,7 @@ extension InspectionState {
                 "service sets \(role) TLS level \(level.rawValue) without \(parameter) (Postfix sends no SNI)",
                 fix: "add -o \(parameter)=\(options.servername) to the service"))
         intents.append(.addServiceOverride(service, parameter: parameter))
+        rolesNeedingServername.insert(role)
         return true
     }
 }

@@ -33,7 +33,7 @@ extension InspectionState {
         for reference in lists.references {
             guard let table = loaded[reference] else { continue }
             try inspect(
-                table, needsSNI: lists.needsSNI[reference] ?? false, gainsSNIFrom: lists.gainsSNIFrom[reference],
+                table, rolesWithoutSNI: lists.rolesWithoutSNI[reference] ?? [], gainsSNIFrom: lists.gainsSNIFrom[reference],
                 shadowed: shadowed[reference] ?? [])
         }
     }
@@ -44,8 +44,8 @@ extension InspectionState {
         var references: [MapReference] = []
         /// Where each was first named.
         var listedAt: [MapReference: SourceLocation] = [:]
-        /// Whether some client that reads it has no servername.
-        var needsSNI: [MapReference: Bool] = [:]
+        /// The roles of the clients that read it without a servername.
+        var rolesWithoutSNI: [MapReference: Set<String>] = [:]
         /// The main.cf servername parameter this run adds that gives some
         /// client that reads it SNI, if any.
         var gainsSNIFrom: [MapReference: String] = [:]
@@ -70,7 +70,7 @@ extension InspectionState {
                     result.references.append(key)
                     result.listedAt[key] = client.mapsLocation
                 }
-                result.needsSNI[key] = (result.needsSNI[key] ?? false) || !client.hasServername
+                if !client.hasServername { result.rolesWithoutSNI[key, default: []].insert(client.role) }
                 if client.servernameFromFix { result.gainsSNIFrom[key] = result.gainsSNIFrom[key] ?? "\(client.role)_tls_servername" }
                 list.append(key)
             }
@@ -103,7 +103,8 @@ extension InspectionState {
         return shadowedEverywhere
     }
 
-    mutating func inspect(_ table: LoadedTable, needsSNI: Bool, gainsSNIFrom: String?, shadowed: Set<[UInt8]>) throws(LoadError) {
+    mutating func inspect(_ table: LoadedTable, rolesWithoutSNI: Set<String>, gainsSNIFrom: String?, shadowed: Set<[UInt8]>) throws(LoadError) {
+        let needsSNI = !rolesWithoutSNI.isEmpty
         for skipped in table.source?.skippedLines ?? [] {
             findings.append(Finding(.note, .skippedLine, at: SourceLocation(path: table.source!.path, line: skipped.lineNumber), skipped.message))
         }
@@ -155,7 +156,10 @@ extension InspectionState {
             missing.add(view, level: level, to: &self)
             fixed.insert(index)
         }
-        if !fixed.isEmpty { intents.append(.appendServername(table, sites: fixed)) }
+        if !fixed.isEmpty {
+            intents.append(.appendServername(table, sites: fixed))
+            rolesNeedingServername.formUnion(rolesWithoutSNI)
+        }
         if !lowercase.isEmpty { intents.append(.lowercaseTableKeywords(table, entries: lowercase)) }
         let changed = !fixed.isEmpty || !lowercase.isEmpty
 

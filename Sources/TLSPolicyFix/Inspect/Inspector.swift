@@ -43,15 +43,27 @@ public enum Inspector {
     static let roles = ["smtp", "lmtp"]
 
     public static func inspect(_ configuration: Configuration, options: FixOptions) throws(LoadError) -> Inspection {
+        let state = try inspect(configuration, options: options, globalRoles: [])
+        // --global-servername: the one-line alternative (postconf -e
+        // <role>_tls_servername=hostname), for the roles that need SNI
+        // somewhere, in place of every entry's and service's own edit.
+        guard options.globalServername, !state.rolesNeedingServername.isEmpty else { return state.inspection }
+        return try inspect(configuration, options: options, globalRoles: state.rolesNeedingServername).inspection
+    }
+
+    private static func inspect(_ configuration: Configuration, options: FixOptions, globalRoles: Set<String>) throws(LoadError)
+        -> InspectionState
+    {
         var state = InspectionState(configuration: configuration, options: options)
         state.checkParametersPostfixRejects()
         state.checkInterruptedApply()
         for role in roles { state.inspectServername(role: role) }
+        for role in roles where globalRoles.contains(role) { state.setServernameForEveryDestination(role: role) }
         for role in roles { state.inspectGlobalLevel(role: role) }
         for role in roles { state.inspectPerSite(role: role) }
         for role in roles { state.inspectServices(role: role) }
         try state.inspectTables()
-        return Inspection(otherFindings: state.findings, entryFixes: state.entryFixes, intents: state.intents)
+        return state
     }
 }
 
@@ -66,7 +78,12 @@ struct InspectionState {
     var roleHasServername: [String: Bool] = [:]
     /// Whether that is only by the intended edit of main.cf.
     var roleServernameFromFix: [String: Bool] = [:]
+    /// The roles for which an entry or a service gets a servername of its
+    /// own (what --global-servername gives every destination instead).
+    var rolesNeedingServername: Set<String> = []
     var clients: [PolicyClient] = []
+
+    var inspection: Inspection { Inspection(otherFindings: findings, entryFixes: entryFixes, intents: intents) }
 
     init(configuration: Configuration, options: FixOptions) {
         self.configuration = configuration
