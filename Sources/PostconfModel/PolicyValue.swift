@@ -219,11 +219,25 @@ public struct PolicyValue: Sendable, Equatable {
 /// written in another case ("HOSTNAME", "NextHop"): tls_client.c compares the
 /// keywords with strcmp and sends any other value literally as the SNI name.
 /// Nil for the keywords themselves and for every other value.
+@inlinable
 public func miscasedServernameKeyword<Bytes: Collection>(_ value: Bytes) -> String? where Bytes.Element == UInt8 {
-    for keyword in ["hostname", "nexthop"] where value.equalsIgnoringASCIICase(keyword) && !value.elementsEqual(keyword.utf8) {
-        return keyword
+    // Called for each distinct servername of a large table (inlinable, so
+    // that it is specialized there): the length rules out nearly every
+    // value before a byte is compared.
+    let keyword: StaticString
+    switch value.count {
+    case 8: keyword = "hostname"
+    case 7: keyword = "nexthop"
+    default: return nil
     }
-    return nil
+    var exact = true
+    var position = keyword.utf8Start
+    for byte in value {
+        guard asciiLowercased(byte) == position.pointee else { return nil }
+        exact = exact && byte == position.pointee
+        position += 1
+    }
+    return exact ? nil : keyword.description
 }
 
 /// Postfix's valid_hostname(): at most 255 bytes of dot-separated labels of

@@ -152,11 +152,10 @@ extension ApplyCommand {
     /// matched against the configuration as it is now (the fix appends
     /// attributes and lines; keys and line numbers stay).
     func waitingMail(_ report: ApplyReport, options: GlobalOptions, fixOptions: FixOptions, output: Output) -> DeferredMail? {
-        let fixed = report.inspection.findings { $0 == .fixable }
-        guard !fixed.isEmpty, let configuration = try? Configuration.load(options.location, defaults: fixOptions.parameterDefaults) else {
-            return nil
-        }
-        return Command.deferredMail(configuration, findings: fixed, fixOptions: fixOptions, mailLog: evidence.mailLog, output: output)
+        guard !report.plan.isEmpty else { return nil }
+        return Command.deferredMail(
+            options.location, configuration: try? Configuration.load(options.location, defaults: fixOptions.parameterDefaults),
+            findings: report.inspection.findings { $0 == .fixable }, fixOptions: fixOptions, mailLog: evidence.mailLog, output: output)
     }
 
     /// --retry-deferred: schedules exactly the queued messages that waited

@@ -28,8 +28,9 @@ struct CheckCommand: ParsableCommand {
         let output = Output(options)
         let fixOptions = options.fixOptions()
         let preview = try Command.preview(options, fixOptions, command: "check", output: output)
+        let findings = preview.inspection.findings
         let mail = Command.deferredMail(
-            preview.configuration, findings: preview.inspection.findings, fixOptions: fixOptions,
+            options.location, configuration: preview.configuration, findings: findings, fixOptions: fixOptions,
             mailLog: evidence.mailLog, output: output)
         if options.json {
             var report = JSONReport(
@@ -40,7 +41,6 @@ struct CheckCommand: ParsableCommand {
             output.json(report.encoded())
             return preview.exitStatus
         }
-        let findings = preview.inspection.findings
         output.findings(summary ? findings.filter { $0.severity >= .manual } : findings, split: false)
         let files = FileFindingCounts.of(findings)
         if summary || files.count > 1 { output.fileCounts(files) }

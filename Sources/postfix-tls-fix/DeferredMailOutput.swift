@@ -19,10 +19,12 @@ struct EvidenceOptions: ParsableArguments {
 extension Command {
     /// The deferred mail waiting for `findings`' fixes: the queue when that
     /// Postfix runs, and --maillog. Problems become warnings.
-    static func deferredMail(_ configuration: Configuration, findings: [Finding], fixOptions: FixOptions, mailLog: String?, output: Output)
-        -> DeferredMail?
-    {
-        let (mail, problems) = Evidence.gather(configuration: configuration, findings: findings, options: fixOptions, mailLog: mailLog)
+    static func deferredMail(
+        _ location: ConfigurationLocation, configuration: @autoclosure () -> Configuration?, findings: @autoclosure () -> [Finding],
+        fixOptions: FixOptions, mailLog: String?, output: Output
+    ) -> DeferredMail? {
+        let (mail, problems) = Evidence.gather(
+            location: location, configuration: configuration, findings: findings, options: fixOptions, mailLog: mailLog)
         for problem in problems { output.error("warning: \(problem)") }
         return mail
     }

@@ -25,7 +25,7 @@ struct DiffCommand: ParsableCommand {
         let fixOptions = options.fixOptions()
         let preview = try Command.preview(options, fixOptions, command: "diff", output: output)
         let mail = Command.deferredMail(
-            preview.configuration, findings: preview.inspection.findings, fixOptions: fixOptions,
+            options.location, configuration: preview.configuration, findings: preview.inspection.findings, fixOptions: fixOptions,
             mailLog: evidence.mailLog, output: output)
         if options.json {
             var report = JSONReport(

@@ -10,15 +10,19 @@ import PostfixTools
 extension Evidence {
     /// The evidence for these findings, or nil when there was nothing to
     /// read (Postfix not running, no --maillog). Errors reading one source
-    /// are returned beside what the others gave.
+    /// are returned beside what the others gave. The configuration and the
+    /// findings are asked for only when there is something to match: a
+    /// large table's findings are a million values, which diff and apply
+    /// otherwise never make.
     public static func gather(
-        configuration: Configuration, findings: [Finding], options: FixOptions, mailLog: String?
+        location: ConfigurationLocation, configuration: () -> Configuration?, findings: () -> [Finding], options: FixOptions,
+        mailLog: String?
     ) -> (mail: DeferredMail?, problems: [EvidenceError]) {
         var problems: [EvidenceError] = []
         var queue: [QueuedMessage]?
-        if configuration.root == nil, (try? PostfixInstallation.isRunning(configDirectory: configuration.directory)) == true {
+        if location.root == nil, (try? PostfixInstallation.isRunning(configDirectory: location.directory)) == true {
             do {
-                queue = try PostQueue.list(configDirectory: configuration.directory)
+                queue = try PostQueue.list(configDirectory: location.directory)
             } catch {
                 problems.append(.queueUnreadable(error))
             }
@@ -31,7 +35,7 @@ extension Evidence {
                 problems.append(error)
             }
         }
-        guard queue != nil || readLog != nil else { return (nil, problems) }
+        guard queue != nil || readLog != nil, let configuration = configuration() else { return (nil, problems) }
         let logRead = readLog == nil ? nil : mailLog
         let logged = readLog ?? []
         let addresses =
@@ -46,7 +50,7 @@ extension Evidence {
             problems.append(error)
         }
         let mail = match(
-            queue: queue, logged: logged, mailLog: logRead, findings: findings,
+            queue: queue, logged: logged, mailLog: logRead, findings: findings(),
             configuration: configuration, options: options, transports: transports)
         return (mail, problems)
     }
