@@ -17,11 +17,16 @@ public enum FixerBinary {
     }
 
     /// Runs the tool with `arguments` and no MAIL_CONFIG from the environment.
-    public static func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> ToolResult {
+    /// With `within`, a run that takes longer is killed (status 124, as
+    /// timeout(1) reports it): a test of a hang fails instead of hanging.
+    public static func run(_ arguments: [String], environment extra: [String: String] = [:], within seconds: Int? = nil) throws
+        -> ToolResult
+    {
         var environment = ProcessInfo.processInfo.environment
         environment["MAIL_CONFIG"] = nil
         environment["NO_COLOR"] = "1"
         environment.merge(extra) { $1 }
-        return try ExternalTool.run(path, arguments, environment: environment)
+        guard let seconds else { return try ExternalTool.run(path, arguments, environment: environment) }
+        return try ExternalTool.run("/usr/bin/timeout", ["-k", "2", "\(seconds)", path] + arguments, environment: environment)
     }
 }

@@ -51,6 +51,25 @@ extension InspectionState {
         var gainsSNIFrom: [MapReference: String] = [:]
         /// The distinct map lists.
         var lists: [[MapReference]] = []
+        /// The first reference to each file, by type.
+        var tableOfFile: [TableFile: MapReference] = [:]
+    }
+
+    struct TableFile: Hashable {
+        var type: String
+        var file: FileKey
+    }
+
+    /// The table as first named, when `reference` names the same file
+    /// (hash:$config_directory/t and hash:/etc/postfix/t, or a link to it):
+    /// it is read, locked and written once.
+    func sameTable(_ reference: MapReference, _ lists: inout MapLists) -> MapReference {
+        guard lists.listedAt[reference] == nil, MapReference.fileTypes.contains(reference.type) else { return reference }
+        let path = TableLoader.filePath(reference, configuration)
+        guard let file = configuration.files.fileKey(path) else { return reference }
+        if let first = lists.tableOfFile[TableFile(type: reference.type, file: file)] { return first }
+        lists.tableOfFile[TableFile(type: reference.type, file: file)] = reference
+        return reference
     }
 
     mutating func mapLists() -> MapLists {
@@ -65,7 +84,7 @@ extension InspectionState {
                             "\"\(element.printable)\" is not a type:name table"))
                     continue
                 }
-                let key = MapReference(type: reference.type, name: reference.name, viaProxy: false)
+                let key = sameTable(reference.normalized, &result)
                 if result.listedAt[key] == nil {
                     result.references.append(key)
                     result.listedAt[key] = client.mapsLocation

@@ -95,6 +95,8 @@ public struct Configuration: Sendable {
     /// A path for display and diffs: relative to the configuration directory
     /// when inside it.
     public func displayPath(_ path: String) -> String {
+        let path = lexicallyNormalized(path)
+        let directory = lexicallyNormalized(directory)
         let prefix = directory.hasSuffix("/") ? directory : directory + "/"
         return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
     }

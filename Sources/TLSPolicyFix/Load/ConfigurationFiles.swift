@@ -14,6 +14,16 @@ public protocol ConfigurationFiles: Sendable {
     /// Whether the index of `table` is missing or differs from its source
     /// (reason nil when it is current), and what postmap warned.
     func indexState(of table: IndexedTable) throws(LoadError) -> IndexCheck
+    /// The file a path names (device and inode, links followed), or nil
+    /// when there is none or it cannot be told: two spellings of one table
+    /// are one table.
+    func fileKey(_ path: String) -> FileKey?
+}
+
+/// A file's device and inode.
+public struct FileKey: Sendable, Hashable {
+    public var device: UInt64
+    public var inode: UInt64
 }
 
 /// What checking an index found.
@@ -51,6 +61,11 @@ public struct DiskFiles: ConfigurationFiles {
     }
 
     public func exists(_ path: String) -> Bool { resolver.exists(path) }
+
+    public func fileKey(_ path: String) -> FileKey? {
+        guard let resolved = try? resolver.resolve(path), let identity = try? FileIdentity.of(path: resolved.path) else { return nil }
+        return FileKey(device: identity.device, inode: identity.inode)
+    }
 
     public func read(_ path: String) throws(LoadError) -> [UInt8] {
         do {
@@ -104,6 +119,9 @@ public struct InMemoryFiles: ConfigurationFiles {
     }
 
     public func exists(_ path: String) -> Bool { files[path] != nil }
+
+    /// In memory a file has one name (paths are compared once normalized).
+    public func fileKey(_ path: String) -> FileKey? { nil }
 
     public func read(_ path: String) throws(LoadError) -> [UInt8] {
         guard let bytes = files[path] else {

@@ -40,6 +40,19 @@ func absolutePath(_ path: String) -> String {
     return base + rest
 }
 
+/// The path with "//", "/./" and a trailing "/" taken out, as the kernel
+/// reads it; ".." is kept (through a symbolic link it is not the lexical
+/// parent).
+func lexicallyNormalized(_ path: String) -> String {
+    guard path.contains("//") || path.contains("/.") || path.hasPrefix("./") || (path.count > 1 && path.hasSuffix("/")) else {
+        return path
+    }
+    let parts = path.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
+    let joined = parts.joined(separator: "/")
+    if path.hasPrefix("/") { return "/" + joined }
+    return joined.isEmpty ? "." : joined
+}
+
 func joinPath(_ directory: String, _ name: String) -> String {
     directory.hasSuffix("/") ? directory + name : directory + "/" + name
 }

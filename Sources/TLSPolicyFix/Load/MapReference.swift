@@ -41,6 +41,17 @@ public struct MapReference: Sendable, Hashable, CustomStringConvertible {
         self.viaProxy = viaProxy
     }
 
+    /// The types whose name is a file's path.
+    static let fileTypes: Set<String> = ["hash", "btree", "lmdb", "cdb", "texthash", "regexp", "pcre", "cidr", "dbm", "sdbm"]
+
+    /// The same table with its path written plainly ("//", "/./" and a
+    /// trailing "/" taken out), and without proxy:.
+    var normalized: MapReference {
+        guard Self.fileTypes.contains(type) else { return MapReference(type: type, name: name, viaProxy: false) }
+        let path = lexicallyNormalized(String(decoding: name, as: UTF8.self))
+        return MapReference(type: type, name: Array(path.utf8), viaProxy: false)
+    }
+
     /// Splits an (expanded) map list into its elements.
     public static func splitList(_ list: [UInt8]) -> [[UInt8]] {
         Tokens.split(list, braces: true, isSeparator: Tokens.isCommaOrSpace).map { Array(list[$0]) }
