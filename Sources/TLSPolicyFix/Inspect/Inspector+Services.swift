@@ -10,7 +10,7 @@ extension InspectionState {
         let fromFix = roleServernameFromFix[role] ?? false
         let mainClient = PolicyClient(
             role: role, label: "main.cf", hasServername: roleHasServername[role] ?? false, servernameFromFix: fromFix,
-            maps: mainMaps, mapsLocation: mainCfLocation("\(role)_tls_policy_maps"))
+            maps: mainMaps, mapsLocation: mainCfLocation("\(role)_tls_policy_maps"), mapsOrigin: .mainCf(parameter: "\(role)_tls_policy_maps"))
         guard let masterCf else {
             clients.append(mainClient)
             return
@@ -55,12 +55,14 @@ extension InspectionState {
                 clients.append(
                     PolicyClient(
                         role: role, label: "master.cf service \(service.id)", hasServername: hasServername,
-                        servernameFromFix: servernameFromFix, maps: value(mapsParameter), mapsLocation: location))
+                        servernameFromFix: servernameFromFix, maps: value(mapsParameter), mapsLocation: location,
+                        mapsOrigin: .service(id: service.id, parameter: mapsParameter)))
             } else {
                 clients.append(
                     PolicyClient(
                         role: role, label: "master.cf service \(service.id)", hasServername: hasServername,
-                        servernameFromFix: servernameFromFix, maps: mainMaps, mapsLocation: mainClient.mapsLocation))
+                        servernameFromFix: servernameFromFix, maps: mainMaps, mapsLocation: mainClient.mapsLocation,
+                        mapsOrigin: mainClient.mapsOrigin))
             }
         }
     }

@@ -84,7 +84,9 @@ extension InspectionState {
                             "\"\(element.printable)\" is not a type:name table"))
                     continue
                 }
-                let key = sameTable(reference.normalized, &result)
+                var plain = reference.normalized
+                if plain.type == "inline" { plain.origin = client.mapsOrigin }
+                let key = sameTable(plain, &result)
                 if result.listedAt[key] == nil {
                     result.references.append(key)
                     result.listedAt[key] = client.mapsLocation

@@ -36,6 +36,8 @@ struct PolicyClient {
     /// The policy map list in force, and where it is set.
     var maps: [UInt8]
     var mapsLocation: SourceLocation
+    /// Where that list is written, for inline: tables.
+    var mapsOrigin: MapOrigin
 }
 
 public enum Inspector {

@@ -15,6 +15,10 @@ public struct MapReference: Sendable, Hashable, CustomStringConvertible {
     public var name: [UInt8]
     /// Whether the list named it through "proxy:".
     public var viaProxy: Bool
+    /// For an inline: table, the parameter whose value in force names it:
+    /// the same text in two parameters is written twice, and each copy is
+    /// edited (nil: main.cf's smtp_tls_policy_maps).
+    public var origin: MapOrigin? = nil
 
     public var description: String {
         (viaProxy ? "proxy:" : "") + type + ":" + String(decoding: name, as: UTF8.self)
@@ -56,4 +60,12 @@ public struct MapReference: Sendable, Hashable, CustomStringConvertible {
     public static func splitList(_ list: [UInt8]) -> [[UInt8]] {
         Tokens.split(list, braces: true, isSeparator: Tokens.isCommaOrSpace).map { Array(list[$0]) }
     }
+}
+
+/// Where a map list's value in force is written.
+public enum MapOrigin: Sendable, Hashable {
+    /// main.cf's last definition of the parameter.
+    case mainCf(parameter: String)
+    /// A master.cf service's own "-o parameter=...".
+    case service(id: String, parameter: String)
 }
