@@ -1,72 +1,151 @@
-// FileLock.swift: flock(2) locks on an existing file. Postfix's postmap takes
-// LOCK_EX on the .db it rebuilds and its daemons take LOCK_SH around lookups,
-// so taking the same kind of lock lets us cooperate with them instead of
-// racing them.
+// FileLock.swift: flock(2) locks. Postfix's postmap takes LOCK_EX on the .db
+// it rebuilds and its daemons take LOCK_SH around lookups, so taking the same
+// kind of lock lets us cooperate with them instead of racing them.
+//
+// flock needs nothing but an open descriptor, and any user who can read a
+// file can open it: a local user can hold the lock of a world-readable index
+// (or directory) for as long as they like. So no wait here is unbounded
+// (after `timeout`, lockTimedOut), and apply's own lock is a file only its
+// owner can open (ownLockFile), not something others can read. Every file is
+// opened without blocking and checked on its descriptor (a FIFO planted in
+// its place would otherwise hang the open itself, before any lock).
 
 import Glibc
 import Synchronization
 import SystemPackage
 
 public struct FileLock: Sendable {
+    /// How long a lock is waited for unless the caller says otherwise:
+    /// long enough for postmap to rebuild a large table, short enough that
+    /// a package hook fails with a message instead of hanging the upgrade.
+    public static let defaultTimeout: Duration = .seconds(60)
+
     /// The path the lock was taken on.
     public let path: String
     private let holder: Holder
 
-    /// Takes an exclusive lock on `path`, waiting for it when `wait` is true
-    /// and otherwise failing at once with FileSafetyError.lockBusy.
-    public static func exclusive(path: String, wait: Bool) throws -> FileLock {
-        try FileLock(path: path, operation: LOCK_EX, wait: wait)
+    /// Takes an exclusive lock on the regular file `path` (not following a
+    /// final symlink), waiting at most `timeout` (.zero: not at all,
+    /// lockBusy when held).
+    public static func exclusive(path: String, timeout: Duration) throws(FileSafetyError) -> FileLock {
+        try FileLock(path: path, operation: LOCK_EX, timeout: timeout)
     }
 
     /// Takes a shared lock on `path`, the lock Postfix readers take.
-    public static func shared(path: String, wait: Bool) throws -> FileLock {
-        try FileLock(path: path, operation: LOCK_SH, wait: wait)
+    public static func shared(path: String, timeout: Duration) throws(FileSafetyError) -> FileLock {
+        try FileLock(path: path, operation: LOCK_SH, timeout: timeout)
+    }
+
+    private init(path: String, operation: Int32, timeout: Duration) throws(FileSafetyError) {
+        // O_NOFOLLOW: lock the file itself, not whatever a link points to;
+        // callers resolve links first when they mean the target.
+        let (fd, _) = try FileReader.openRegularFile(path, flags: O_RDONLY | O_NOFOLLOW)
+        let descriptor = FileDescriptor(rawValue: fd)
+        do {
+            try Self.acquire(descriptor, operation: operation, path: path, deadline: Deadline(timeout))
+        } catch {
+            try? descriptor.close()
+            throw error
+        }
+        self.path = path
+        self.holder = Holder(descriptor)
+    }
+
+    /// Takes the exclusive lock of a lock file that only the caller can
+    /// open: created mode 0600 when missing (O_NOFOLLOW, never through a
+    /// link), and refused without waiting (untrustedLockFile) unless it is
+    /// a regular file with one link, owned by the caller, that nobody else
+    /// may open. Such a file cannot be held by another user, unless they
+    /// could write the directory (which apply, as root, refuses to write).
+    /// release() removes it before unlocking; a waiter that then finds its
+    /// descriptor no longer names the file starts over, as postconf does
+    /// with main.cf.tmp.
+    public static func ownLockFile(_ path: String, timeout: Duration) throws(FileSafetyError) -> FileLock {
+        let deadline = Deadline(timeout)
+        while true {
+            let fd = open(path, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw .systemCallFailed(operation: "open the lock file", path: path, errno: Errno(rawValue: errno)) }
+            let descriptor = FileDescriptor(rawValue: fd)
+            do throws(FileSafetyError) {
+                var opened = stat()
+                guard fstat(fd, &opened) == 0 else {
+                    throw FileSafetyError.systemCallFailed(operation: "stat", path: path, errno: Errno(rawValue: errno))
+                }
+                if let reason = untrustworthy(opened) { throw FileSafetyError.untrustedLockFile(path: path, reason: reason) }
+                try acquire(descriptor, operation: LOCK_EX, path: path, deadline: deadline)
+                guard stillNamed(path, opened) else {
+                    try? descriptor.close()
+                    continue  // its holder removed it on release: lock the new one
+                }
+            } catch {
+                try? descriptor.close()
+                throw error
+            }
+            return FileLock(path: path, holder: Holder(descriptor, removeOnRelease: path))
+        }
+    }
+
+    /// Why a lock file cannot be trusted to be the caller's own, or nil.
+    private static func untrustworthy(_ st: stat) -> String? {
+        if (st.st_mode & S_IFMT) != S_IFREG { return "not a regular file" }
+        if st.st_uid != geteuid() { return "it belongs to uid \(st.st_uid), not to uid \(geteuid()) running this" }
+        if st.st_nlink != 1 { return "it has \(st.st_nlink) links" }
+        if st.st_mode & 0o077 != 0 { return "others may open it (mode \(String(st.st_mode & 0o7777, radix: 8)))" }
+        return nil
+    }
+
+    /// Whether `path` still names the file `opened` describes.
+    private static func stillNamed(_ path: String, _ opened: stat) -> Bool {
+        var named = stat()
+        return lstat(path, &named) == 0 && named.st_dev == opened.st_dev && named.st_ino == opened.st_ino
     }
 
     /// Takes the lock Postfix's edit_file(3) protocol uses to serialize
     /// writers of `path` (postconf -e on main.cf, postconf -Me on master.cf):
     /// an exclusive flock on "<path>.tmp", created mode 0600 when missing.
-    /// Waits as postconf does. Like postconf, it starts over when the file
-    /// was renamed or removed while it waited, and removes a leftover that
-    /// is not an empty 0600 regular file with one link (a crashed writer's
-    /// output). release() removes "<path>.tmp" before unlocking, which is
-    /// what a waiting postconf expects of a finished writer. Our own new
-    /// version of `path` goes through AtomicFile as usual.
-    public static func postfixEdit(of path: String) throws -> FileLock {
+    /// Waits as postconf does, but at most `timeout`. Like postconf, it
+    /// starts over when the file was renamed or removed while it waited, and
+    /// removes a leftover that is not an empty 0600 regular file with one
+    /// link (a crashed writer's output; a FIFO there is removed before it
+    /// can be waited on). release() removes "<path>.tmp" before unlocking,
+    /// which is what a waiting postconf expects of a finished writer. Our
+    /// own new version of `path` goes through AtomicFile as usual.
+    public static func postfixEdit(of path: String, timeout: Duration = defaultTimeout) throws(FileSafetyError) -> FileLock {
         let lockPath = path + ".tmp"
+        let deadline = Deadline(timeout)
         while true {
-            let fd: FileDescriptor
-            do {
-                fd = try FileDescriptor.open(
-                    lockPath, .writeOnly, options: [.create, .noFollow, .closeOnExec],
-                    permissions: [.ownerReadWrite])
-            } catch {
-                throw FileSafetyError.systemCallFailed(
-                    operation: "open the postconf lock file", path: lockPath, errno: error as? Errno ?? .ioError)
+            // O_NONBLOCK: opening a FIFO for writing would wait for a reader.
+            let fd = open(lockPath, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
+            guard fd >= 0 else {
+                let code = errno
+                if code == ENXIO {  // a FIFO nobody reads: a leftover like any other
+                    try SystemCalls.unlinkIfPresent(lockPath)
+                    continue
+                }
+                throw .systemCallFailed(operation: "open the postconf lock file", path: lockPath, errno: Errno(rawValue: code))
             }
-            do {
-                _ = try SystemCalls.flock(fd, operation: LOCK_EX, path: lockPath)
+            let descriptor = FileDescriptor(rawValue: fd)
+            do throws(FileSafetyError) {
                 var opened = stat()
-                var named = stat()
-                guard fstat(fd.rawValue, &opened) == 0 else {
+                guard fstat(fd, &opened) == 0 else {
                     throw FileSafetyError.systemCallFailed(operation: "stat", path: lockPath, errno: Errno(rawValue: errno))
                 }
-                if lstat(lockPath, &named) != 0 || opened.st_dev != named.st_dev || opened.st_ino != named.st_ino {
-                    try? fd.close()
+                try acquire(descriptor, operation: LOCK_EX, path: lockPath, deadline: deadline)
+                guard stillNamed(lockPath, opened) else {
+                    try? descriptor.close()
                     continue  // another writer finished with it meanwhile
                 }
-                if (named.st_mode & S_IFMT) != S_IFREG || named.st_size > 0 || named.st_nlink > 1
-                    || (named.st_mode & 0o777) != 0o600
-                {
+                _ = fstat(fd, &opened)  // as it is now that we hold it
+                if (opened.st_mode & S_IFMT) != S_IFREG || opened.st_size > 0 || opened.st_nlink > 1 || (opened.st_mode & 0o777) != 0o600 {
                     try SystemCalls.unlinkIfPresent(lockPath)
-                    try? fd.close()
+                    try? descriptor.close()
                     continue
                 }
             } catch {
-                try? fd.close()
+                try? descriptor.close()
                 throw error
             }
-            return FileLock(path: lockPath, holder: Holder(fd, removeOnRelease: lockPath))
+            return FileLock(path: lockPath, holder: Holder(descriptor, removeOnRelease: lockPath))
         }
     }
 
@@ -75,26 +154,33 @@ public struct FileLock: Sendable {
         self.holder = holder
     }
 
-    private init(path: String, operation: Int32, wait: Bool) throws {
-        // O_NOFOLLOW: lock the file itself, not whatever a link points to;
-        // callers resolve links first when they mean the target.
-        let fd: FileDescriptor
-        do {
-            fd = try FileDescriptor.open(path, .readOnly, options: [.noFollow, .closeOnExec])
-        } catch {
-            throw FileSafetyError.systemCallFailed(
-                operation: "open", path: path, errno: error as? Errno ?? .ioError)
+    /// The moment a wait gives up.
+    struct Deadline {
+        let timeout: Duration
+        let end: ContinuousClock.Instant
+
+        init(_ timeout: Duration) {
+            self.timeout = timeout
+            end = ContinuousClock.now.advanced(by: timeout)
         }
-        do {
-            guard try SystemCalls.flock(fd, operation: operation | (wait ? 0 : LOCK_NB), path: path) else {
-                throw FileSafetyError.lockBusy(path: path)
+    }
+
+    /// flock, retried without blocking until the deadline: a blocking flock
+    /// cannot be given a time limit without a signal, and signals are the
+    /// process's, not the library's. The pause grows to 100 ms, so a lock
+    /// released is noticed quickly and a long wait costs little.
+    static func acquire(_ fd: FileDescriptor, operation: Int32, path: String, deadline: Deadline) throws(FileSafetyError) {
+        var pause = Duration.milliseconds(2)
+        while true {
+            if try SystemCalls.flock(fd, operation: operation | LOCK_NB, path: path) { return }
+            let left = deadline.end - ContinuousClock.now
+            guard left > .zero else {
+                throw deadline.timeout == .zero ? .lockBusy(path: path) : .lockTimedOut(path: path, timeout: deadline.timeout)
             }
-        } catch {
-            try? fd.close()
-            throw error
+            let nap = min(pause, left)
+            usleep(useconds_t(nap.components.seconds * 1_000_000 + nap.components.attoseconds / 1_000_000_000_000))
+            pause = min(pause * 2, .milliseconds(100))
         }
-        self.path = path
-        self.holder = Holder(fd)
     }
 
     /// The descriptor the lock is held through, nil after release().

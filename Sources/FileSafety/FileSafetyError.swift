@@ -24,6 +24,11 @@ public enum FileSafetyError: Error, CustomStringConvertible, Equatable, Sendable
     case notRegularFile(path: String)
     /// A non-blocking lock request found the lock held by someone else.
     case lockBusy(path: String)
+    /// The lock stayed held by someone else for longer than `timeout`.
+    case lockTimedOut(path: String, timeout: Duration)
+    /// A lock file that this tool, as the caller, did not create and so
+    /// cannot trust: someone else could hold it for ever (`reason` says how).
+    case untrustedLockFile(path: String, reason: String)
     /// commit() or discard() after the staged file was already finished.
     case stagedFileFinished(path: String, state: String)
     /// The file changed (another writer) after its old version was read.
@@ -49,9 +54,13 @@ public enum FileSafetyError: Error, CustomStringConvertible, Equatable, Sendable
         case let .outsideRoot(path, root):
             return "cannot use \(path): it is outside the root \(root)"
         case let .notRegularFile(path):
-            return "cannot replace \(path): not a regular file"
+            return "cannot use \(path): not a regular file"
         case let .lockBusy(path):
             return "cannot lock \(path): it is locked by another process"
+        case let .lockTimedOut(path, timeout):
+            return "cannot lock \(path): locked by another process for more than \(Self.seconds(timeout)) (--lock-timeout)"
+        case let .untrustedLockFile(path, reason):
+            return "cannot use the lock file \(path): \(reason); remove it if no apply is running"
         case let .stagedFileFinished(path, state):
             return "cannot finish the new version of \(path): it was already \(state)"
         case let .targetChanged(path):
@@ -62,5 +71,12 @@ public enum FileSafetyError: Error, CustomStringConvertible, Equatable, Sendable
             let done = completed.isEmpty ? "no file" : completed.joined(separator: ", ")
             return "\(cause); replaced so far: \(done); the journal \(journal) lets the next run complete the change"
         }
+    }
+
+    /// "2 seconds", "0.5 seconds", "1 second".
+    static func seconds(_ duration: Duration) -> String {
+        let (whole, attoseconds) = duration.components
+        if attoseconds == 0 { return "\(whole) second\(whole == 1 ? "" : "s")" }
+        return "\(Double(whole) + Double(attoseconds) / 1e18) seconds"
     }
 }

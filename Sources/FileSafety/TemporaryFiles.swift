@@ -55,6 +55,14 @@ public enum AbandonedTemporaryFiles {
     /// files with exactly our naming scheme are touched. Call it while
     /// holding the lock that serializes writers of the target.
     public static func remove(beside targetPath: String) throws -> [String] {
+        let found = try find(beside: targetPath)
+        for path in found { try SystemCalls.unlinkIfPresent(path) }
+        return found
+    }
+
+    /// The temporary files beside `targetPath` (symlinks resolved) whose
+    /// writer no longer runs: regular files with exactly our naming scheme.
+    public static func find(beside targetPath: String) throws -> [String] {
         let resolved = try resolveSymlinks(targetPath)
         let (directory, base) = TemporaryName.split(resolved)
         guard let stream = opendir(directory) else {
@@ -72,7 +80,6 @@ public enum AbandonedTemporaryFiles {
             let path = directory == "/" ? "/" + name : directory + "/" + name
             var st = stat()
             guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
-            try SystemCalls.unlinkIfPresent(path)
             removed.append(path)
         }
         return removed

@@ -24,13 +24,17 @@ final class BerkeleyDatabase {
         }
     }
 
+    /// The file as messages name it.
     let path: String
+    /// What libdb is given to open: `path`, or /proc/self/fd/N for a file
+    /// the caller has open already (see IndexFile.withOpenDatabase).
+    let openPath: String
     let method: IndexAccessMethod
     private let handle: UnsafeMutablePointer<DB>
     private let log = MessageLog()
     private var isClosed = false
 
-    init(path: String, method: IndexAccessMethod) throws {
+    init(path: String, method: IndexAccessMethod, openPath: String? = nil) throws {
         var created: UnsafeMutablePointer<DB>?
         let code = db_create(&created, nil, 0)
         guard code == 0, let created else {
@@ -38,6 +42,7 @@ final class BerkeleyDatabase {
                 operation: "create a libdb handle for", path: path, code: code, messages: [])
         }
         self.path = path
+        self.openPath = openPath ?? path
         self.method = method
         self.handle = created
         created.pointee.dbenv.pointee.app_private = Unmanaged.passUnretained(log).toOpaque()
@@ -79,8 +84,8 @@ final class BerkeleyDatabase {
     /// Opens the file read-only with this handle's access method.
     func openReadOnly() throws {
         let code = handle.pointee.open!(
-            handle, nil, path, nil, method.databaseType, UInt32(DB_RDONLY), 0)
-        if code == EINVAL, let actual = Self.actualType(of: path), actual != method.databaseType {
+            handle, nil, openPath, nil, method.databaseType, UInt32(DB_RDONLY), 0)
+        if code == EINVAL, let actual = Self.actualType(of: openPath), actual != method.databaseType {
             log.messages.removeAll()
             throw HashMapError.wrongAccessMethod(
                 path: path, expected: method, actual: Self.name(of: actual))
@@ -95,7 +100,7 @@ final class BerkeleyDatabase {
     /// while doing so, which check() drops because the call succeeds.
     func create() throws {
         try check(
-            handle.pointee.open!(handle, nil, path, nil, method.databaseType, UInt32(DB_CREATE), 0o600),
+            handle.pointee.open!(handle, nil, openPath, nil, method.databaseType, UInt32(DB_CREATE), 0o600),
             "create \(method.rawValue) database")
     }
 

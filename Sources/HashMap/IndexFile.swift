@@ -1,6 +1,10 @@
 // IndexFile.swift: reads Postfix .db indexes the way Postfix's own readers do:
 // read-only, under a shared flock (so a postmap rebuilding the file in place
 // is never observed half-way), stripping the trailing NUL postmap stores.
+// The flock is waited for at most `lockTimeout` (anyone who can read the
+// index can hold an exclusive lock on it), and libdb opens the very file
+// that was checked to be a regular one and locked, through /proc/self/fd,
+// so a FIFO swapped in under the name cannot hang it.
 
 import FileSafety
 import SystemPackage
@@ -11,9 +15,9 @@ public enum IndexFile {
     /// is not a readable database of that access method (wrong method, not a
     /// Berkeley DB, truncated) and FileSafetyError when it cannot be opened
     /// or locked at all (e.g. missing).
-    public static func readAll(path: String, method: IndexAccessMethod) throws -> [IndexRecord] {
+    public static func readAll(path: String, method: IndexAccessMethod, lockTimeout: Duration = FileLock.defaultTimeout) throws -> [IndexRecord] {
         var records: [IndexRecord] = []
-        try forEachRecord(path: path, method: method) { key, value in
+        try forEachRecord(path: path, method: method, lockTimeout: lockTimeout) { key, value in
             records.append(IndexRecord(key: Array(key), value: Array(value)))
         }
         return records
@@ -23,10 +27,10 @@ public enum IndexFile {
     /// without copying: the buffers are valid only during the call. Reading
     /// a million records this way takes a cursor pass and no allocation.
     public static func forEachRecord(
-        path: String, method: IndexAccessMethod,
+        path: String, method: IndexAccessMethod, lockTimeout: Duration = FileLock.defaultTimeout,
         _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Void
     ) throws {
-        try withOpenDatabase(path: path, method: method) { database in
+        try withOpenDatabase(path: path, method: method, lockTimeout: lockTimeout) { database in
             try database.forEach { key, value in
                 try body(PostmapConventions.strippingTerminator(key), PostmapConventions.strippingTerminator(value))
             }
@@ -35,9 +39,9 @@ public enum IndexFile {
 
     /// The digest of every record of the index (see RecordDigest), from
     /// one cursor pass.
-    public static func digest(path: String, method: IndexAccessMethod) throws -> RecordDigest {
+    public static func digest(path: String, method: IndexAccessMethod, lockTimeout: Duration = FileLock.defaultTimeout) throws -> RecordDigest {
         var digest = RecordDigest()
-        try forEachRecord(path: path, method: method) { key, value in digest.add(key: key, value: value) }
+        try forEachRecord(path: path, method: method, lockTimeout: lockTimeout) { key, value in digest.add(key: key, value: value) }
         return digest
     }
 
@@ -48,10 +52,11 @@ public enum IndexFile {
     /// smtputf8_enable (ICU full case folding; a key that is not UTF-8 is
     /// then not looked up at all, and not found), else ASCII lower-casing.
     public static func lookup(
-        path: String, method: IndexAccessMethod, key: [UInt8], foldCase: Bool = true, utf8KeyFolding: Bool = false
+        path: String, method: IndexAccessMethod, key: [UInt8], foldCase: Bool = true, utf8KeyFolding: Bool = false,
+        lockTimeout: Duration = FileLock.defaultTimeout
     ) throws -> [UInt8]? {
         guard let query = foldCase ? PostmapConventions.foldedKey(key, utf8: utf8KeyFolding) : key else { return nil }
-        return try withOpenDatabase(path: path, method: method) { database in
+        return try withOpenDatabase(path: path, method: method, lockTimeout: lockTimeout) { database in
             if let value = try database.value(forKey: PostmapConventions.terminated(query)) {
                 return PostmapConventions.strippingTerminator(value)
             }
@@ -61,17 +66,21 @@ public enum IndexFile {
     }
 
     /// Opens the database under a shared lock and runs `body` on it. The
-    /// lock is taken on our own descriptor before libdb opens the file by
-    /// name; if the file was replaced in between (a rename by another
-    /// writer), the two differ and we start over.
+    /// lock is taken on our own descriptor (a regular file, or refused)
+    /// before libdb opens the file. libdb takes only a name: given
+    /// /proc/self/fd/N it opens the same file again, whatever the name now
+    /// holds. Without /proc it gets the name, and if the file was replaced
+    /// in between (a rename by another writer), the two differ and we start
+    /// over.
     private static func withOpenDatabase<Result>(
-        path: String, method: IndexAccessMethod, _ body: (BerkeleyDatabase) throws -> Result
+        path: String, method: IndexAccessMethod, lockTimeout: Duration, _ body: (BerkeleyDatabase) throws -> Result
     ) throws -> Result {
         let resolved = try resolveSymlinks(path)
         for _ in 0..<5 {
-            let lock = try FileLock.shared(path: resolved, wait: true)
+            let lock = try FileLock.shared(path: resolved, timeout: lockTimeout)
             defer { lock.release() }
-            let database = try BerkeleyDatabase(path: resolved, method: method)
+            let sameFile = "/proc/self/fd/\(lock.descriptor!.rawValue)"
+            let database = try BerkeleyDatabase(path: resolved, method: method, openPath: FileReader.exists(sameFile) ? sameFile : nil)
             try database.openReadOnly()
             let databaseFD = try database.fileDescriptor()
             let opened = try status(of: databaseFD, path: resolved)

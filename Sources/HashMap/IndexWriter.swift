@@ -228,13 +228,15 @@ public enum IndexWriter {
         method: IndexAccessMethod,
         expectedCount: Int,
         metadataForNewFile: FileMetadata,
-        utf8KeyFolding: Bool = false
+        utf8KeyFolding: Bool = false,
+        lockTimeout: Duration = FileLock.defaultTimeout
     ) throws -> IndexBuildReport {
         let resolved = try resolveSymlinks(indexPath)
         var lock: FileLock?
-        do {
-            lock = try FileLock.exclusive(path: resolved, wait: true)
-        } catch FileSafetyError.systemCallFailed(_, _, .noSuchFileOrDirectory) {
+        do throws(FileSafetyError) {
+            lock = try FileLock.exclusive(path: resolved, timeout: lockTimeout)
+        } catch {
+            guard case .systemCallFailed(_, _, .noSuchFileOrDirectory) = error else { throw error }
             lock = nil  // a new index: nothing to serialize with yet
         }
         defer { lock?.release() }

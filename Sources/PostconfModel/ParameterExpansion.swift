@@ -26,6 +26,8 @@
 //
 //   - A callback nesting deeper than 100 is an error ("unreasonable macro
 //     call nesting"), which is what stops "a = $a".
+//   - Not in Postfix: more than maximumExpandedSize bytes expanded for one
+//     value is an error (see there), which is what stops "e40 = $e39 $e39".
 // After an error Postfix appends nothing more, and postconf (like every
 // daemon reading main.cf) exits with "macro processing error".
 
@@ -37,8 +39,13 @@ public struct ParameterExpansion: Sendable, Equatable {
     /// have a default in the expander's `PostfixDefaults`, in first-use
     /// order. Postfix warns "undefined parameter" for those used as $name.
     public var unresolvedNames: [String]
-    /// Why Postfix would reject the value ("macro processing error"), if it would.
+    /// Why Postfix would reject the value ("macro processing error"), if it
+    /// would; or why this expansion stopped where Postfix would go on (see
+    /// `exceededSizeBound`).
     public var error: String?
+    /// Whether the expansion stopped at `ParameterExpander.maximumExpandedSize`;
+    /// `value` is then empty, since nothing can be said of the whole value.
+    public var exceededSizeBound = false
 
     public var succeeded: Bool { error == nil }
 }
@@ -59,6 +66,20 @@ public struct ParameterExpander: Sendable {
     /// with its own nesting count, so "a = ${{$a} == {x}}" recurses until
     /// postconf crashes (SIGSEGV, checked on 3.7.11). We call it an error.
     static let absoluteNestingLimit = 1000
+    /// Another guard Postfix lacks: the most bytes one value's expansion may
+    /// append, counting those of its relational operands (so that the work,
+    /// not only the result, is bounded). Doubling definitions ("e1 = $e0
+    /// $e0", ... "e40 = $e39 $e39") make a few lines of main.cf expand to
+    /// terabytes; Postfix would try (it only runs as its own user over its
+    /// own files), this tool runs as root over trees others may have
+    /// written and must finish. Real values are short lists (the longest
+    /// main.cf values seen are mynetworks and map lists of some kilobytes),
+    /// so 4 MB is far above any of them, and small enough that failing at
+    /// it costs well under a second and a few MB of memory.
+    public static let maximumExpandedSize = 4 << 20
+    /// The same guard on the work itself: a doubling chain of names that
+    /// expand to little still takes 2^n steps. Real values take tens.
+    public static let maximumSteps = 200_000
 
     public init(explicit: [String: [UInt8]], configDirectory: [UInt8], defaults: PostfixDefaults = .shipped) {
         self.explicit = explicit
@@ -104,6 +125,9 @@ public struct ParameterExpander: Sendable {
         let diagnostics = ExpansionDiagnostics()
         let context = ExpansionContext(expander: self, diagnostics: diagnostics, depthBase: 0)
         _ = context.parse(raw[...])
+        if diagnostics.exceededSizeBound {
+            return ParameterExpansion(value: [], unresolvedNames: diagnostics.unresolved, error: diagnostics.error, exceededSizeBound: true)
+        }
         return ParameterExpansion(value: context.result, unresolvedNames: diagnostics.unresolved, error: diagnostics.error)
     }
 }
@@ -123,6 +147,11 @@ private final class ExpansionDiagnostics {
     var unresolved: [String] = []
     var seen: Set<String> = []
     var error: String?
+    /// Bytes appended so far by the expansion and its relational operands.
+    var expandedBytes = 0
+    /// Callbacks entered so far (names, expressions, literals).
+    var steps = 0
+    var exceededSizeBound = false
 
     func unresolved(_ name: String) {
         if seen.insert(name).inserted { unresolved.append(name) }
@@ -294,6 +323,16 @@ private final class ExpansionContext {
 
     /// The nesting check every callback starts with.
     private func enter(_ text: ArraySlice<UInt8>) -> Bool {
+        // Past the size bound nothing more is looked at, in any context.
+        if diagnostics.exceededSizeBound { return false }
+        diagnostics.steps += 1
+        if diagnostics.steps > ParameterExpander.maximumSteps {
+            diagnostics.exceededSizeBound = true
+            diagnostics.fail(
+                "the expansion is longer than this tool expands (more than \(ParameterExpander.maximumSteps) \u{24}name and literal steps)")
+            status.insert(.error)
+            return false
+        }
         if level > ParameterExpander.nestingLimit || depthBase + level > ParameterExpander.absoluteNestingLimit {
             diagnostics.fail("unreasonable macro call nesting: \"\(text.printable)\"")
             status.insert(.error)
@@ -304,6 +343,11 @@ private final class ExpansionContext {
 
     private func callback(literal: ArraySlice<UInt8>) -> ExpansionStatus {
         guard enter(literal) else { return status }
+        diagnostics.expandedBytes += literal.count
+        if diagnostics.expandedBytes > ParameterExpander.maximumExpandedSize {
+            diagnostics.exceededSizeBound = true
+            return fail("the expansion is longer than \(ParameterExpander.maximumExpandedSize) bytes, more than this tool expands")
+        }
         result.append(contentsOf: literal)
         level -= 1
         return status

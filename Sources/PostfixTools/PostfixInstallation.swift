@@ -13,12 +13,27 @@ public enum PostfixInstallation {
     /// the per-service parameters of DIR's master.cf); their `version` is
     /// its mail_version.
     public static func defaults(configDirectory: String) throws(PostfixToolError) -> PostfixDefaults {
+        try requireRegularFiles(configDirectory)
         let result = try PostfixProgram.run("postconf", ["-c", configDirectory, "-d"])
         let defaults = PostfixDefaults(postconfOutput: result.output)
         guard result.status == 0, PostfixVersion(defaults.version) != nil else {
             throw .unexpectedOutput(command: "postconf -d", output: "mail_version = \(defaults.version)", status: result.status)
         }
         return defaults
+    }
+
+    /// postconf opens main.cf and master.cf with a blocking open: a FIFO
+    /// planted in their place would hang it, and this tool with it. Anything
+    /// there but a regular file (or nothing) is left for the tool's own
+    /// reading, which refuses it with the file's name.
+    static func requireRegularFiles(_ configDirectory: String) throws(PostfixToolError) {
+        for name in ["main.cf", "master.cf"] {
+            var st = stat()
+            let path = configDirectory + "/" + name
+            if stat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
+                throw .wrongResult("\(path) is not a regular file; postconf is not run on it")
+            }
+        }
     }
 
     /// What `reloadIfRunning` did.
@@ -43,14 +58,23 @@ public enum PostfixInstallation {
     /// daemons). Not `postfix status`, which logs "the Postfix mail system
     /// is (not) running" to the mail log at every call, nor `master -t`,
     /// which only root may run and which takes the master's lock for a
-    /// moment; reading the pid file has neither effect.
+    /// moment; reading the pid file has neither effect. The queue directory
+    /// comes from postconf -h here; callers that have main.cf's model use
+    /// isRunning(queueDirectory:) (postconf expands every parameter of
+    /// main.cf, without bound).
     public static func isRunning(configDirectory: String) throws(PostfixToolError) -> Bool {
+        try requireRegularFiles(configDirectory)
         let queue = try PostfixProgram.run("postconf", ["-c", configDirectory, "-h", "queue_directory"])
         let directory = PostfixProgram.Result.trimmed(queue.output)
         guard queue.status == 0, directory.hasPrefix("/") else {
             throw .unexpectedOutput(command: "postconf -h queue_directory", output: directory, status: queue.status)
         }
-        return masterRuns(pidFile: directory + "/pid/master.pid")
+        return isRunning(queueDirectory: directory)
+    }
+
+    /// Whether the master of the instance with this queue directory runs.
+    public static func isRunning(queueDirectory: String) -> Bool {
+        queueDirectory.hasPrefix("/") && masterRuns(pidFile: queueDirectory + "/pid/master.pid")
     }
 
     /// Whether `pidFile` holds the pid of a live process (kill(pid, 0)

@@ -90,10 +90,10 @@ import Testing
         #expect(try ExternalTool.postmap(["hash:\(source)"], configDirectory: config).status == 0)
         let index = source + ".db"
 
-        let lock = try FileLock.exclusive(path: index, wait: false)
-        let busy = #expect(throws: FileSafetyError.self) { try FileLock.exclusive(path: index, wait: false) }
+        let lock = try FileLock.exclusive(path: index, timeout: .zero)
+        let busy = #expect(throws: FileSafetyError.self) { try FileLock.exclusive(path: index, timeout: .zero) }
         #expect(busy?.description == "cannot lock \(index): it is locked by another process")
-        #expect(throws: FileSafetyError.self) { try FileLock.shared(path: index, wait: false) }
+        #expect(throws: FileSafetyError.self) { try FileLock.shared(path: index, timeout: .zero) }
 
         // postmap -q takes a shared lock on the .db, so it waits for ours.
         let started = Date()
@@ -106,7 +106,7 @@ import Testing
         #expect(Date().timeIntervalSince(started) >= 0.35)
         released.wait()
         lock.release()  // a second release is harmless
-        let again = try FileLock.exclusive(path: index, wait: false)
+        let again = try FileLock.exclusive(path: index, timeout: .zero)
         again.release()
     }
 }

@@ -263,6 +263,30 @@ struct ParameterExpansionTests {
         #expect(result.error?.contains("nesting") == true)
     }
 
+    /// "e<n> = $e<n-1> $e<n-1>" doubles at each step: e40 is 2 TB, which
+    /// Postfix would build (it has no bound; it never runs as root over a
+    /// tree others wrote). We stop at maximumExpandedSize with an error;
+    /// e24 (32 MB) is past it, and the bytes already expanded stay bounded.
+    @Test(arguments: [24, 40])
+    func anExpansionBombStopsAtTheSizeBound(levels: Int) {
+        var explicit: [String: [UInt8]] = ["e0": Array("x".utf8)]
+        for level in 1...levels { explicit["e\(level)"] = Array("$e\(level - 1) $e\(level - 1)".utf8) }
+        let expander = ParameterExpander(explicit: explicit, configDirectory: Array("/etc/postfix".utf8))
+        let result = expander.expansion(of: Array("$e\(levels)".utf8))
+        #expect(result.error?.contains("longer than") == true, "\(result.error ?? "no error")")
+        #expect(result.value.count <= ParameterExpander.maximumExpandedSize)
+    }
+
+    /// Below the bounds nothing changes: a value of 2 MB expands whole.
+    @Test func aLargeValueBelowTheBoundExpandsWhole() {
+        var explicit: [String: [UInt8]] = ["e0": Array(String(repeating: "x", count: 1024).utf8)]
+        for level in 1...10 { explicit["e\(level)"] = Array("$e\(level - 1)$e\(level - 1)".utf8) }
+        let expander = ParameterExpander(explicit: explicit, configDirectory: Array("/etc/postfix".utf8))
+        let result = expander.expansion(of: Array("$e10$e10".utf8))
+        #expect(result.error == nil)
+        #expect(result.value.count == 2 << 20)
+    }
+
     /// -c DIR is config_directory unless main.cf sets it: postconf enters
     /// DIR first and main.cf's line overrides it ("overriding earlier entry").
     @Test("config_directory follows -c DIR unless main.cf sets it", arguments: [false, true])

@@ -56,7 +56,7 @@ import Glibc
     }
 
     @Test func applyWaitsForAnotherApplyHoldingTheDirectoryLock() throws {
-        let lock = try FileLock.exclusive(path: config, wait: false)
+        let lock = try FileLock.ownLockFile(config + "/.postfix-tls-fix.lock", timeout: .zero)
         let before = try treeStamps(config)
         let apply = try startApply()
         #expect(stillRunning(apply, after: 0.5))
@@ -95,7 +95,7 @@ import Glibc
     @Test func applyWaitsForPostmapsLockAndPostmapForApplys() throws {
         // An apply waits while postmap holds its exclusive lock on the index.
         let index = config + "/maps/t0.db"
-        let postmapLock = try FileLock.exclusive(path: index, wait: false)
+        let postmapLock = try FileLock.exclusive(path: index, timeout: .zero)
         // File stamps, not a TreeSnapshot: reading the index would wait for our own lock.
         let before = try treeStamps(config)
         let apply = try startApply()

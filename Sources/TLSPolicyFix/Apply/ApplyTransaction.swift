@@ -75,11 +75,11 @@ public struct ApplyTransaction {
         try lockDirectory()
         try completeInterruptedApply()
         try planUnderLock()
+        removeAbandonedTemporaryFiles()
         if !plan.isEmpty {
             do throws(ApplyError) {
                 try checkWritePolicy()
                 try checkExistingIndexes()
-                removeAbandonedTemporaryFiles()
                 try lockWriters()
                 try checkInputsUnchanged()
                 try stageFiles()
@@ -152,7 +152,9 @@ extension ApplyTransaction {
             throw .apply(.unreadable(path: location.directory, reason: LoadError.reason(error)))
         }
         do {
-            directoryLock = try FileLock.exclusive(path: canonicalDirectory, wait: true)
+            // Not the directory itself, which anyone may open and flock:
+            // a file only this user can open, removed when released.
+            directoryLock = try FileLock.ownLockFile(joinPath(canonicalDirectory, WriteTarget.applyLockName), timeout: options.lockTimeout)
         } catch {
             throw .apply(.cannotLockDirectory(path: location.directory, cause: error))
         }
@@ -169,11 +171,11 @@ extension ApplyTransaction {
                 try checkConfigurationDirectory()
             }
             if FileReader.exists(journal.path) {
-                let (canonicalDirectory, postfixFiles) = (self.canonicalDirectory, self.postfixFiles)
+                let (canonicalDirectory, postfixFiles, timeout) = (self.canonicalDirectory, self.postfixFiles, options.lockTimeout)
                 do {
                     recovery =
                         try journal.recover { target in
-                            try WriteTarget.writerLocks(for: target, postfixFiles: postfixFiles, in: canonicalDirectory)
+                            try WriteTarget.writerLocks(for: target, postfixFiles: postfixFiles, in: canonicalDirectory, timeout: timeout)
                         } ?? recovery
                 } catch {
                     throw .recoveryFailed(cause: error)
@@ -222,7 +224,7 @@ extension ApplyTransaction {
             guard case .nativeIndex(let method) = rebuild.delivery else { continue }
             let indexPath = try real(rebuild.indexPath, display: rebuild.displayIndexPath)
             do {
-                _ = try IndexFile.lookup(path: indexPath, method: method, key: Array("postfix-tls-fix-probe".utf8))
+                _ = try IndexFile.lookup(path: indexPath, method: method, key: Array("postfix-tls-fix-probe".utf8), lockTimeout: options.lockTimeout)
             } catch {
                 throw .notADatabase(path: rebuild.displayIndexPath, type: method.rawValue, cause: error)
             }
@@ -230,9 +232,27 @@ extension ApplyTransaction {
     }
 
     mutating func removeAbandonedTemporaryFiles() {
-        let paths = targets.map(\.path) + targets.compactMap(\.sourcePath)
-        for path in paths.map({ (try? resolver.resolve($0).path) ?? $0 }) + [journal.path] {
+        let paths = preview!.inspection.writableFiles + targets.map(\.path) + targets.compactMap(\.sourcePath)
+        for path in Set(paths.map({ (try? resolver.resolve($0).path) ?? $0 }) + [journal.path]).sorted()
+        where Self.onlyOwnersCanRename(directoryOf: path) {
             removedTemporaryFiles += (try? AbandonedTemporaryFiles.remove(beside: path)) ?? []
+        }
+    }
+
+    /// Whether every directory from `path`'s up to / belongs to root or to
+    /// this user and no one else may rename in it (not writable by group or
+    /// others, unless sticky): removing by name is then removing what was
+    /// listed. Elsewhere a killed run's leftovers stay (check names them).
+    static func onlyOwnersCanRename(directoryOf path: String) -> Bool {
+        var directory = TemporaryFilesPath.directory(of: path)
+        guard directory.hasPrefix("/") else { return false }
+        while true {
+            var st = stat()
+            guard lstat(directory, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return false }
+            guard st.st_uid == 0 || st.st_uid == geteuid() else { return false }
+            if st.st_mode & (S_IWGRP | S_IWOTH) != 0 && st.st_mode & S_ISVTX == 0 { return false }
+            if directory == "/" { return true }
+            directory = TemporaryFilesPath.directory(of: directory)
         }
     }
 
@@ -242,7 +262,8 @@ extension ApplyTransaction {
         for target in targets.filter({ $0.role == .postfixConfig }) + targets.filter({ $0.role != .postfixConfig }) {
             do {
                 writerLocks += try WriteTarget.writerLocks(
-                    for: real(target.path, display: target.display), postfixFiles: postfixFiles, in: canonicalDirectory)
+                    for: real(target.path, display: target.display), postfixFiles: postfixFiles, in: canonicalDirectory,
+                    timeout: options.lockTimeout)
                 FaultInjection.point("apply: writer locked")
             } catch {
                 throw .cannotLock(path: target.display, cause: error)
@@ -288,5 +309,14 @@ extension ApplyTransaction {
             throw .unreadable(path: resolved, reason: LoadError.reason(error))
         }
         guard same else { throw .changedMeanwhile(path: display) }
+    }
+}
+
+/// A path's directory, as the clean-up walks up from it.
+enum TemporaryFilesPath {
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let directory = path[..<slash]
+        return directory.isEmpty ? "/" : String(directory)
     }
 }

@@ -51,14 +51,20 @@ extension WriteTarget {
     /// postmap's exclusive flock on an existing index (any other existing
     /// file gets the same flock, which nothing else takes and which costs
     /// nothing).
-    static func writerLocks(for resolvedTarget: String, postfixFiles: [String], in canonicalDirectory: String) throws -> [FileLock] {
+    static func writerLocks(for resolvedTarget: String, postfixFiles: [String], in canonicalDirectory: String, timeout: Duration) throws
+        -> [FileLock]
+    {
         for (name, postfixFile) in zip(["main.cf", "master.cf"], postfixFiles) where postfixFile == resolvedTarget {
             // postconf locks "<config_directory>/main.cf.tmp", links or not.
-            return [try FileLock.postfixEdit(of: joinPath(canonicalDirectory, name))]
+            return [try FileLock.postfixEdit(of: joinPath(canonicalDirectory, name), timeout: timeout)]
         }
         guard FileReader.exists(resolvedTarget) else { return [] }
-        return [try FileLock.exclusive(path: resolvedTarget, wait: true)]
+        return [try FileLock.exclusive(path: resolvedTarget, timeout: timeout)]
     }
+
+    /// The lock file apply holds in the configuration directory while it
+    /// works (mode 0600, removed when it is done).
+    static let applyLockName = ".postfix-tls-fix.lock"
 
     private static func fileSize(_ path: String) -> Int {
         var st = stat()

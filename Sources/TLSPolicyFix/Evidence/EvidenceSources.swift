@@ -10,17 +10,21 @@ import PostfixTools
 extension Evidence {
     /// The evidence for these findings, or nil when there was nothing to
     /// read (Postfix not running, no --maillog). Errors reading one source
-    /// are returned beside what the others gave. The configuration and the
-    /// findings are asked for only when there is something to match: a
-    /// large table's findings are a million values, which diff and apply
-    /// otherwise never make.
+    /// are returned beside what the others gave. The findings are asked for
+    /// only when there is something to match: a large table's findings are a
+    /// million values, which diff and apply otherwise never make.
     public static func gather(
         location: ConfigurationLocation, configuration: () -> Configuration?, findings: () -> [Finding], options: FixOptions,
         mailLog: String?
     ) -> (mail: DeferredMail?, problems: [EvidenceError]) {
         var problems: [EvidenceError] = []
         var queue: [QueuedMessage]?
-        if location.root == nil, (try? PostfixInstallation.isRunning(configDirectory: location.directory)) == true {
+        guard let configuration = configuration() else { return (nil, problems) }
+        // The queue directory from main.cf's model: postconf -h would expand
+        // every parameter of main.cf, without bound.
+        if location.root == nil,
+            PostfixInstallation.isRunning(queueDirectory: String(decoding: configuration.value("queue_directory"), as: UTF8.self))
+        {
             do {
                 queue = try PostQueue.list(configDirectory: location.directory)
             } catch {
@@ -35,7 +39,7 @@ extension Evidence {
                 problems.append(error)
             }
         }
-        guard queue != nil || readLog != nil, let configuration = configuration() else { return (nil, problems) }
+        guard queue != nil || readLog != nil else { return (nil, problems) }
         let logRead = readLog == nil ? nil : mailLog
         let logged = readLog ?? []
         let addresses =

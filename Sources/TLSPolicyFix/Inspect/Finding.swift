@@ -43,6 +43,8 @@ public struct Finding: Sendable, Equatable {
         case invalidParameter = "invalid-parameter"
         case interruptedApply = "interrupted-apply"
         case postmapWarning = "postmap-warning"
+        case unreadableIndex = "unreadable-index"
+        case abandonedTemporaryFile = "abandoned-temporary-file"
     }
 
     public var severity: Severity

@@ -1,6 +1,7 @@
 // FixOptions.swift: the choices that change what a fix writes, and the
 // events a long inspection reports while it works.
 
+import FileSafety
 import PostconfModel
 
 /// Choices that change what a fix writes.
@@ -21,6 +22,10 @@ public struct FixOptions: Sendable {
     /// Postfix's built-in parameter defaults: the installed Postfix's when
     /// it is the one planned for, else the table shipped with the tool.
     public var parameterDefaults: PostfixDefaults = .shipped
+    /// The longest wait for any lock (another apply, postconf's edit lock,
+    /// an index someone holds): anyone who can read a file can hold a flock
+    /// on it, and an unattended run must end with a message instead.
+    public var lockTimeout: Duration = FileLock.defaultTimeout
     /// Told of the steps that take long on large tables (nil: nobody).
     public var progress: (@Sendable (ProgressEvent) -> Void)?
 

@@ -10,6 +10,10 @@ public struct Inspection: Sendable {
     /// most of a large table).
     var entryFixes = EntryFixFindings()
     var intents: [EditIntent] = []
+    /// Every file of the configuration apply may write (main.cf, master.cf,
+    /// each table's source and index), on this machine: beside them a
+    /// killed apply's temporary files are looked for.
+    public var writableFiles: [String] = []
 
     /// Everything found, by file and line (FindingOrder).
     public var findings: [Finding] { findings { _ in true } }

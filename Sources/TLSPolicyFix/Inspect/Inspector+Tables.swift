@@ -190,9 +190,23 @@ extension InspectionState {
     /// The index, for tables that have one: rebuilt when the source changes,
     /// or when it is missing or differs from its source already.
     mutating func inspectIndex(of table: LoadedTable, sourceChanged: Bool) throws(LoadError) {
+        if table.source != nil { writableFiles.append(table.path) }
         guard let indexed = table.indexed(in: configuration) else { return }
+        writableFiles.append(indexed.indexPath)
         var reason: IndexRebuild.Reason? = sourceChanged ? .sourceChanged : nil
-        let check = reason == nil ? try configuration.files.indexState(of: indexed) : IndexCheck()
+        let check: IndexCheck
+        do throws(LoadError) {
+            // A changed source is not compared with the index, but apply
+            // replaces only an index it can read as its database.
+            if sourceChanged, let problem = configuration.files.unreadableIndex(of: indexed) {
+                throw .unreadableIndex(path: indexed.displayIndexPath, cause: .unreadable(path: indexed.displayIndexPath, cause: problem))
+            }
+            check = sourceChanged ? IndexCheck() : try configuration.files.indexState(of: indexed)
+        } catch {
+            guard case .unreadableIndex(_, let cause) = error else { throw error }
+            findings.append(unreadableIndexFinding(indexed, table, cause: cause))
+            return
+        }
         for warning in check.warnings {
             findings.append(
                 Finding(
@@ -210,6 +224,17 @@ extension InspectionState {
                     fix: "rebuild the index from the source"))
         }
         if let reason { intents.append(.rebuildIndex(table, reason: reason)) }
+    }
+
+    /// An existing index that cannot be read as the database main.cf names:
+    /// apply would refuse to replace it, so check says so first.
+    func unreadableIndexFinding(_ indexed: IndexedTable, _ table: LoadedTable, cause: IndexError) -> Finding {
+        let type: String
+        if case .nativeIndex(let method) = indexed.delivery { type = method.rawValue } else { type = table.reference.type }
+        return Finding(
+            .error, .unreadableIndex, at: SourceLocation(path: indexed.displayIndexPath), subject: table.reference.description,
+            "the existing index is not a readable \(type) database (\(cause)); apply will not replace it",
+            fix: "move it away if it is not needed (apply then builds a new one), or find what wrote it")
     }
 
     /// An entry's own servername is the keyword in another case: sent

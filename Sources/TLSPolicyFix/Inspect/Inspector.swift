@@ -65,6 +65,7 @@ public enum Inspector {
         for role in roles { state.inspectPerSite(role: role) }
         for role in roles { state.inspectServices(role: role) }
         try state.inspectTables()
+        state.checkAbandonedTemporaryFiles()
         return state
     }
 }
@@ -85,7 +86,10 @@ struct InspectionState {
     var rolesNeedingServername: Set<String> = []
     var clients: [PolicyClient] = []
 
-    var inspection: Inspection { Inspection(otherFindings: findings, entryFixes: entryFixes, intents: intents) }
+    var writableFiles: [String] = []
+    var inspection: Inspection {
+        Inspection(otherFindings: findings, entryFixes: entryFixes, intents: intents, writableFiles: writableFiles)
+    }
 
     init(configuration: Configuration, options: FixOptions) {
         self.configuration = configuration
@@ -123,11 +127,12 @@ struct InspectionState {
         for role in Inspector.roles {
             for suffix in ["_tls_security_level", "_tls_servername", "_tls_policy_maps", "_tls_per_site", "_enforce_tls", "_tls_enforce_peername"] {
                 let name = role + suffix
-                if let error = configuration.parameters.expansion(ofParameter: name)?.error {
+                if let expansion = configuration.parameters.expansion(ofParameter: name), let error = expansion.error {
+                    // Past the size bound Postfix would go on (or run out of memory).
+                    let consequence =
+                        expansion.exceededSizeBound ? "the tool cannot tell what it says" : "Postfix stops with \"macro processing error\""
                     findings.append(
-                        Finding(
-                            .error, .invalidParameter, at: mainCfLocation(name), subject: name,
-                            "\(error); Postfix stops with \"macro processing error\""))
+                        Finding(.error, .invalidParameter, at: mainCfLocation(name), subject: name, "\(error); \(consequence)"))
                 }
             }
             let level = configuration.value("\(role)_tls_security_level")
@@ -143,6 +148,18 @@ struct InspectionState {
 
     /// A journal left by an apply that was killed after its commit point:
     /// some of its files may not be in place yet; the next apply finishes it.
+    /// A killed apply's temporary files: Postfix never reads them, but
+    /// they can be large; the next apply removes them.
+    mutating func checkAbandonedTemporaryFiles() {
+        writableFiles = [configuration.mainCf.path] + (configuration.masterCf.map { [$0.path] } ?? []) + writableFiles
+        for path in writableFiles.flatMap(configuration.files.abandonedTemporaryFiles(beside:)) {
+            findings.append(
+                Finding(
+                    .note, .abandonedTemporaryFile, at: SourceLocation(path: configuration.displayPath(path)),
+                    "a temporary file left by a killed apply", fix: "apply removes it"))
+        }
+    }
+
     mutating func checkInterruptedApply() {
         let journal = joinPath(configuration.directory, ApplyTransaction.journalName)
         guard configuration.files.exists(journal) else { return }

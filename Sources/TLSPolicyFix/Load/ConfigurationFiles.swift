@@ -4,6 +4,7 @@
 // bytes, so that the rule can be tested without files or the binary.
 
 import FileSafety
+import HashMap
 import PostconfModel
 
 public protocol ConfigurationFiles: Sendable {
@@ -18,6 +19,11 @@ public protocol ConfigurationFiles: Sendable {
     /// when there is none or it cannot be told: two spellings of one table
     /// are one table.
     func fileKey(_ path: String) -> FileKey?
+    /// Why the existing index of a table the tool writes itself cannot be
+    /// read as its database (apply would refuse to replace it), or nil.
+    func unreadableIndex(of table: IndexedTable) -> (any Error)?
+    /// Temporary files a killed apply left beside `path` (host paths).
+    func abandonedTemporaryFiles(beside path: String) -> [String]
 }
 
 /// A file's device and inode.
@@ -61,6 +67,22 @@ public struct DiskFiles: ConfigurationFiles {
     }
 
     public func exists(_ path: String) -> Bool { resolver.exists(path) }
+
+    public func abandonedTemporaryFiles(beside path: String) -> [String] {
+        guard let resolved = try? resolver.resolve(path).path else { return [] }
+        return (try? AbandonedTemporaryFiles.find(beside: resolved)) ?? []
+    }
+
+    public func unreadableIndex(of table: IndexedTable) -> (any Error)? {
+        guard case .nativeIndex(let method) = table.delivery, exists(table.indexPath) else { return nil }
+        do {
+            let index = try resolver.resolve(table.indexPath)
+            _ = try IndexFile.lookup(path: index.path, method: method, key: Array("postfix-tls-fix-probe".utf8))
+            return nil
+        } catch {
+            return error
+        }
+    }
 
     public func fileKey(_ path: String) -> FileKey? {
         guard let resolved = try? resolver.resolve(path), let identity = try? FileIdentity.of(path: resolved.path) else { return nil }
@@ -122,6 +144,10 @@ public struct InMemoryFiles: ConfigurationFiles {
 
     /// In memory a file has one name (paths are compared once normalized).
     public func fileKey(_ path: String) -> FileKey? { nil }
+
+    public func unreadableIndex(of table: IndexedTable) -> (any Error)? { nil }
+
+    public func abandonedTemporaryFiles(beside path: String) -> [String] { [] }
 
     public func read(_ path: String) throws(LoadError) -> [UInt8] {
         guard let bytes = files[path] else {

@@ -1,0 +1,33 @@
+// ExpansionBombTests.swift: a main.cf whose parameters double at each step
+// ("e40 = $e39 $e39") must not take the tool's memory and time: check and
+// apply stop with an error naming main.cf's line, under a memory limit
+// (prlimit --as) and a time limit (timeout), where the old tool grew past
+// 4 GB and was still running after a minute.
+
+import Foundation
+import PostfixTestSupport
+import Testing
+
+struct ExpansionBombTests {
+    @Test(arguments: ["check", "apply"])
+    func anExpansionBombIsAnErrorNamingTheLine(_ command: String) throws {
+        let directory = try TestDirectory("ptf-bomb")
+        var mainCf = "compatibility_level = 3.6\ne0 = x\n"
+        for level in 1...40 { mainCf += "e\(level) = $e\(level - 1) $e\(level - 1)\n" }
+        mainCf += "smtp_tls_security_level = $e40\n"
+        try directory.write("postfix/main.cf", mainCf)
+        let config = directory.file("postfix")
+        try expectUnchanged(config) {
+            let result = try ExternalTool.run(
+                "/usr/bin/prlimit",
+                [
+                    "--as=\(2 << 30)", "/usr/bin/timeout", "-k", "2", "30", FixerBinary.path, "-c", config, "--postfix-version", "3.7.11", command,
+                ])
+            let output = result.outputText + result.errors
+            #expect(result.status == 2, "exit \(result.status): \(output.prefix(500))")
+            #expect(output.contains("main.cf, line 43: "), "\(output.prefix(500))")
+            #expect(output.contains("smtp_tls_security_level: the expansion is longer than this tool expands"), "\(output.prefix(500))")
+            #expect(output.utf8.count < 64 << 10)
+        }
+    }
+}
