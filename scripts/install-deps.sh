@@ -13,7 +13,7 @@
 set -eu
 
 build="libdb-dev libicu-dev"
-tests="db5.3-util postfix postfix-lmdb postfix-cdb postfix-pcre dnsmasq-base openssl iproute2 util-linux time man-db"
+tests="db5.3-util postfix postfix-lmdb postfix-cdb postfix-pcre dnsmasq-base openssl iproute2 util-linux time man-db acl attr"
 case "${1:-all}" in
     build) packages="$build" ;;
     all) packages="$build $tests" ;;

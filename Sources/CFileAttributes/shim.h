@@ -1,9 +1,11 @@
-// shim.h: statx(2) attributes for Swift. glibc declares statx() only with
+// shim.h: statx(2) attributes and the extended attribute calls
+// (sys/xattr.h, which Swift's Glibc module leaves out) for Swift. glibc declares statx() only with
 // _GNU_SOURCE, which Swift's Glibc module is not built with, so the system
 // call is made directly with the kernel's own struct (linux/stat.h).
 #include <fcntl.h>
 #include <linux/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 // The attributes (STATX_ATTR_*) the kernel reports and supports for `path`,

@@ -178,7 +178,7 @@ public enum AtomicFile {
     /// mode are on disk together with the data before the rename publishes
     /// the file.
     @discardableResult
-    static func finalize(_ tempPath: String, metadata: FileMetadata) throws -> FileIdentity {
+    static func finalize(_ tempPath: String, metadata: FileMetadata, attributesOf target: String? = nil) throws -> FileIdentity {
         let fd: FileDescriptor
         do {
             fd = try FileDescriptor.open(tempPath, .readOnly, options: [.noFollow, .closeOnExec])
@@ -200,6 +200,9 @@ public enum AtomicFile {
             try SystemCalls.fchown(fd, uid: metadata.uid, gid: metadata.gid, path: tempPath)
         }
         try SystemCalls.fchmod(fd, mode: metadata.mode, path: tempPath)
+        // After the mode: an ACL's mask is the group bits of a mode that
+        // already matches it.
+        if let target, FileReader.exists(target) { try ExtendedAttributes.copy(from: target, to: fd.rawValue, path: tempPath) }
         FaultInjection.point("stage: owner and mode set")
         try SystemCalls.fsync(fd, path: tempPath)
         FaultInjection.point("stage: synced")
@@ -244,7 +247,7 @@ public final class FileBeingStaged {
                 throw FileSafetyError.systemCallFailed(
                     operation: "close", path: temporaryPath, errno: error as? Errno ?? .ioError)
             }
-            let identity = try AtomicFile.finalize(temporaryPath, metadata: metadata)
+            let identity = try AtomicFile.finalize(temporaryPath, metadata: metadata, attributesOf: targetPath)
             return StagedFile(targetPath: targetPath, temporaryPath: temporaryPath, stagedIdentity: identity)
         } catch {
             try? SystemCalls.unlinkIfPresent(temporaryPath)

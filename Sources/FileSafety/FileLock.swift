@@ -60,11 +60,19 @@ public struct FileLock: Sendable {
     /// release() removes it before unlocking; a waiter that then finds its
     /// descriptor no longer names the file starts over, as postconf does
     /// with main.cf.tmp.
-    public static func ownLockFile(_ path: String, timeout: Duration) throws(FileSafetyError) -> FileLock {
+    /// Nil where the file cannot be created because nothing can be written
+    /// there (a read-only or full file system, a directory this user may
+    /// not write): this apply cannot write there either (it stages beside
+    /// each target), and the caller's own checks say why.
+    public static func ownLockFile(_ path: String, timeout: Duration) throws(FileSafetyError) -> FileLock? {
         let deadline = Deadline(timeout)
         while true {
             let fd = open(path, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw .systemCallFailed(operation: "open the lock file", path: path, errno: Errno(rawValue: errno)) }
+            guard fd >= 0 else {
+                let code = errno
+                if code == EROFS || code == ENOSPC || code == EDQUOT || code == EACCES { return nil }
+                throw .systemCallFailed(operation: "open the lock file", path: path, errno: Errno(rawValue: code))
+            }
             let descriptor = FileDescriptor(rawValue: fd)
             do throws(FileSafetyError) {
                 var opened = stat()

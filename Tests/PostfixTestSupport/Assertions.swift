@@ -21,8 +21,11 @@ public struct FileStamp: Equatable, Sendable, CustomStringConvertible {
         var st = stat()
         guard lstat(path, &st) == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
         inode = UInt64(st.st_ino)
-        size = Int64(st.st_size)
-        modified = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        // A directory's size and mtime change when apply creates and
+        // removes its lock file there; its entries are compared one by one.
+        let isDirectory = (st.st_mode & S_IFMT) == S_IFDIR
+        size = isDirectory ? 0 : Int64(st.st_size)
+        modified = isDirectory ? 0 : Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
         mode = st.st_mode
         uid = st.st_uid
         gid = st.st_gid

@@ -56,7 +56,7 @@ import Glibc
     }
 
     @Test func applyWaitsForAnotherApplyHoldingTheDirectoryLock() throws {
-        let lock = try FileLock.ownLockFile(config + "/.postfix-tls-fix.lock", timeout: .zero)
+        let lock = try #require(try FileLock.ownLockFile(config + "/.postfix-tls-fix.lock", timeout: .zero))
         let before = try treeStamps(config)
         let apply = try startApply()
         #expect(stillRunning(apply, after: 0.5))

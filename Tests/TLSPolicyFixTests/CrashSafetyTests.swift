@@ -101,7 +101,8 @@ import Glibc
             for leftover in after.leftovers {
                 let name = leftover.split(separator: "/").last.map(String.init) ?? leftover
                 #expect(
-                    name.contains(".tmp-") || name == ".postfix-tls-fix.journal" || name == "main.cf.tmp",
+                    name.contains(".tmp-") || name == ".postfix-tls-fix.journal" || name == "main.cf.tmp"
+                        || name == ".postfix-tls-fix.lock",
                     "unexpected file \(leftover) at \(place)")
             }
 

@@ -232,7 +232,7 @@ extension InspectionState {
         let type: String
         if case .nativeIndex(let method) = indexed.delivery { type = method.rawValue } else { type = table.reference.type }
         return Finding(
-            .error, .unreadableIndex, at: SourceLocation(path: indexed.displayIndexPath), subject: table.reference.description,
+            .error, .unreadableIndex, at: SourceLocation(path: indexed.displayIndexPath),
             "the existing index is not a readable \(type) database (\(cause)); apply will not replace it",
             fix: "move it away if it is not needed (apply then builds a new one), or find what wrote it")
     }

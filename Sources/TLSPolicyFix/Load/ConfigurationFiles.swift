@@ -77,6 +77,7 @@ public struct DiskFiles: ConfigurationFiles {
         guard case .nativeIndex(let method) = table.delivery, exists(table.indexPath) else { return nil }
         do {
             let index = try resolver.resolve(table.indexPath)
+            guard index.exists else { return nil }  // a dangling link: apply says so itself
             _ = try IndexFile.lookup(path: index.path, method: method, key: Array("postfix-tls-fix-probe".utf8))
             return nil
         } catch {
