@@ -47,7 +47,14 @@ struct ApplyCommand: ParsableCommand {
 
     @OptionGroup var evidence: EvidenceOptions
 
+    @Option(
+        help: ArgumentHelp(
+            "How long to wait for a lock another program holds (another apply, postconf -e, postmap, anyone holding an index) before giving up with an error; 0: not at all.",
+            valueName: "seconds"))
+    var lockTimeout: Int = 60
+
     func validate() throws {
+        if lockTimeout < 0 { throw ValidationError("--lock-timeout: \(lockTimeout) is not a number of seconds") }
         if reload && options.root != nil {
             throw ValidationError("--reload cannot reload the Postfix of a --root image")
         }
@@ -66,7 +73,8 @@ struct ApplyCommand: ParsableCommand {
     /// One configuration; returns the exit status.
     func run(_ options: GlobalOptions) throws -> Int32 {
         let output = Output(options)
-        let fixOptions = options.fixOptions()
+        var fixOptions = options.fixOptions()
+        fixOptions.lockTimeout = .seconds(lockTimeout)
         let report: ApplyReport
         do {
             report = try Pipeline.apply(

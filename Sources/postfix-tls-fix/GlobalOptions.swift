@@ -38,12 +38,6 @@ struct GlobalOptions: ParsableArguments {
             valueName: "TYPE:NAME"))
     var acknowledged: [String] = []
 
-    @Option(
-        help: ArgumentHelp(
-            "How long to wait for a lock another program holds (another apply, postconf -e, postmap, anyone holding an index) before giving up with an error; 0: not at all. Default 60.",
-            valueName: "seconds"))
-    var lockTimeout: Int?
-
     typealias Servername = ConfigurationOptions.Servername
     typealias Format = ConfigurationOptions.Format
 
@@ -69,7 +63,6 @@ struct GlobalOptions: ParsableArguments {
         merged.includeFingerprint = includeFingerprint || parent.includeFingerprint
         merged.globalServername = globalServername || parent.globalServername
         merged.acknowledged = acknowledged + parent.acknowledged
-        merged.lockTimeout = lockTimeout ?? parent.lockTimeout
         return merged
     }
 
@@ -82,7 +75,6 @@ struct GlobalOptions: ParsableArguments {
         if let postfixVersion, PostfixVersion(postfixVersion) == nil {
             throw ValidationError("--postfix-version: \"\(postfixVersion)\" is not a version such as 3.7.11")
         }
-        if let lockTimeout, lockTimeout < 0 { throw ValidationError("--lock-timeout: \(lockTimeout) is not a number of seconds") }
     }
 
     /// The fix options: the version from the flag, else from postconf; nil
@@ -98,7 +90,6 @@ struct GlobalOptions: ParsableArguments {
         var options = FixOptions(
             servername: (servername ?? .hostname).rawValue, postfixVersion: version,
             includeFingerprint: includeFingerprint, globalServername: globalServername)
-        if let lockTimeout { options.lockTimeout = .seconds(lockTimeout) }
         options.acknowledgedTables = Set(acknowledged.map { $0.hasPrefix("proxy:") ? String($0.dropFirst(6)) : $0 })
         if let installed, let version, PostfixVersion(installed.version) == version {
             options.parameterDefaults = installed
