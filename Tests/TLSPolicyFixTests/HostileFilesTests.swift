@@ -74,7 +74,7 @@ import Glibc
         let holder = try BackgroundProcess(
             "/usr/bin/setpriv",
             [
-                "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/flock", shared ? "-s" : "-x", path, "/bin/sleep", "60",
+                "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/flock", "--no-fork", shared ? "-s" : "-x", path, "/bin/sleep", "60",
             ])
         for _ in 0..<200 where !((try? String(contentsOfFile: "/proc/locks", encoding: .utf8)) ?? "").contains(":\(inode(path)) ") {
             usleep(20_000)
