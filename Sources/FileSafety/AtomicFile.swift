@@ -90,6 +90,27 @@ public enum AtomicFile {
         throw FileSafetyError.systemCallFailed(operation: "find a free backup name for", path: resolved, errno: .fileExists)
     }
 
+    /// Copies the file open as `source` (a descriptor: its name may already
+    /// name another file) to a new file beside `targetPath`, named
+    /// target+suffix or target+suffix+".N", with the target's owner and
+    /// mode. Returns its path.
+    static func keepCopy(of source: Int32, beside targetPath: String, suffix: String) throws -> String {
+        guard let metadata = try existingMetadata(of: targetPath) else {
+            throw FileSafetyError.systemCallFailed(operation: "keep a copy beside", path: targetPath, errno: .noSuchFileOrDirectory)
+        }
+        let input = FileDescriptor(rawValue: dup(source))
+        defer { try? input.close() }
+        let staged = try stage(FileBeingStaged(at: targetPath, metadata: metadata)) { tempPath, fd in
+            try copyContents(from: input, named: targetPath, to: fd, tempPath: tempPath)
+        }
+        for number in 0..<1000 {
+            let name = targetPath + suffix + (number == 0 ? "" : ".\(number)")
+            if try staged.publish(asNewFile: name) { return name }
+        }
+        staged.discard()
+        throw FileSafetyError.systemCallFailed(operation: "find a free name beside", path: targetPath, errno: .fileExists)
+    }
+
     /// Copies the bytes and the modification time of `source` into `fd`.
     private static func copyContents(of source: String, to fd: FileDescriptor, tempPath: String) throws {
         let input: FileDescriptor
@@ -99,6 +120,14 @@ public enum AtomicFile {
             throw FileSafetyError.systemCallFailed(operation: "open", path: source, errno: error as? Errno ?? .ioError)
         }
         defer { try? input.close() }
+        try copyContents(from: input, named: source, to: fd, tempPath: tempPath)
+    }
+
+    /// The same from an open file, read from its start.
+    private static func copyContents(from input: FileDescriptor, named source: String, to fd: FileDescriptor, tempPath: String) throws {
+        guard lseek(input.rawValue, 0, SEEK_SET) == 0 else {
+            throw FileSafetyError.systemCallFailed(operation: "read", path: source, errno: Errno(rawValue: errno))
+        }
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let count: Int

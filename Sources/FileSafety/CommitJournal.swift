@@ -51,7 +51,15 @@ public struct CommitJournal: Sendable {
     /// nothing is replaced and targetChanged is thrown. An error before the
     /// journal is written also leaves every target as it was; one after it
     /// is commitInterrupted, and recover() completes the change.
-    public func commit(_ files: [(file: StagedFile, expected: FileIdentity?)]) throws(FileSafetyError) {
+    ///
+    /// A writer that changes a target between its last check and its rename
+    /// (an editor appending through a descriptor it had open) changes the
+    /// old file, which the rename takes out of the tree. Each old file is
+    /// held open across the renames and looked at afterwards: one that
+    /// changed is kept beside its target (LateChange), so that nothing is
+    /// lost, and returned for the caller to report.
+    @discardableResult
+    public func commit(_ files: [(file: StagedFile, expected: FileIdentity?)]) throws(FileSafetyError) -> [LateChange] {
         var entries: [JournalEntry] = []
         for (file, expected) in files {
             let current = try FileIdentity.of(path: file.targetPath)
@@ -64,6 +72,8 @@ public struct CommitJournal: Sendable {
         if try FileIdentity.of(path: path) != nil {
             throw .journalInvalid(path: path, reason: "a journal already exists; recover() must run first")
         }
+        let oldFiles = entries.map { OldFile(at: $0.targetPath, identity: $0.replacedIdentity) }
+        defer { for old in oldFiles { old.close() } }
         do {
             let journal = try AtomicFile.stage(
                 replacing: path, contents: CommitJournal.encode(entries),
@@ -91,6 +101,8 @@ public struct CommitJournal: Sendable {
         } catch {
             throw .commitInterrupted(journal: path, completed: completed, cause: "\(error)")
         }
+        FaultInjection.point("journal: removed")
+        return oldFiles.compactMap { $0.keptIfChanged() }
     }
 
     /// Completes a commit that was interrupted after its commit point, if
@@ -226,5 +238,43 @@ public struct CommitJournal: Sendable {
             let size = Int64(parts[2]), let modified = Int64(parts[3]), let changed = Int64(parts[4])
         else { return nil }
         return FileIdentity(device: device, inode: inode, size: size, modified: modified, changed: changed)
+    }
+}
+
+/// A target's old version that another program changed while apply
+/// replaced it, kept beside it under `keptPath`.
+public struct LateChange: Sendable, Equatable {
+    public var targetPath: String
+    public var keptPath: String
+}
+
+/// A replaced file, held open across the renames.
+private struct OldFile {
+    let targetPath: String
+    let identity: FileIdentity?
+    let descriptor: Int32
+
+    init(at targetPath: String, identity: FileIdentity?) {
+        self.targetPath = targetPath
+        self.identity = identity
+        descriptor = identity == nil ? -1 : open(targetPath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+    }
+
+    func close() { if descriptor >= 0 { _ = Glibc.close(descriptor) } }
+
+    /// The old file kept as TARGET.changed-during-apply (.1, .2, ... when
+    /// taken) when its bytes changed after they were checked; nil otherwise.
+    /// A rename changes only its link count and ctime, so size and mtime
+    /// tell a writer.
+    func keptIfChanged() -> LateChange? {
+        guard descriptor >= 0, let identity else { return nil }
+        var now = stat()
+        guard fstat(descriptor, &now) == 0 else { return nil }
+        let changed = FileIdentity(now)
+        guard changed.size != identity.size || changed.modified != identity.modified else { return nil }
+        guard let kept = try? AtomicFile.keepCopy(of: descriptor, beside: targetPath, suffix: ".changed-during-apply") else {
+            return LateChange(targetPath: targetPath, keptPath: "")
+        }
+        return LateChange(targetPath: targetPath, keptPath: kept)
     }
 }

@@ -128,3 +128,36 @@ import Glibc
         #expect(try added() == "verify servername=hostname\n")
     }
 }
+
+/// A line appended to a table source while apply renames its new version
+/// into place goes to the old file, which the rename takes out of the tree:
+/// apply keeps that old version beside the table, names it, and exits 3 so
+/// that automation does not take the run as complete.
+struct LateChangeTests {
+    @Test func aLineAppendedDuringTheCommitIsKeptAndReported() throws {
+        let directory = try TestDirectory("ptf-late")
+        let config = directory.file("postfix")
+        try directory.write("postfix/main.cf", "compatibility_level = 3.6\nsmtp_tls_policy_maps = texthash:$config_directory/policy\n")
+        let source = try directory.write("postfix/policy", "a.example verify\n")
+        backdate(source)
+        let apply = try BackgroundProcess(
+            FixerBinary.path, ["-c", config, "--postfix-version", "3.7.11", "apply"],
+            environment: ["POSTFIX_TLS_FIX_TEST_STOP_AT": "journal: written (commit point)"])
+        try #require(apply.waitUntilStopped())
+        // An editor appends by name: the name still holds the old file.
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: source))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("late.example verify\n".utf8))
+        try handle.close()
+        apply.resume()
+        let result = try apply.finish()
+        #expect(result.status == 3, "exit \(result.status): \(result.outputText)\(result.errors)")
+        #expect(
+            result.errors.contains(
+                "policy was changed by another program while apply replaced it; that version is kept as policy.changed-during-apply"),
+            "\(result.errors)")
+        let kept = String(decoding: try readBytes(source + ".changed-during-apply"), as: UTF8.self)
+        #expect(kept == "a.example verify\nlate.example verify\n")
+        #expect(String(decoding: try readBytes(source), as: UTF8.self) == "a.example verify servername=hostname\n")
+    }
+}

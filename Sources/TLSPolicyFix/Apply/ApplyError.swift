@@ -38,6 +38,10 @@ public enum ApplyError: Error, Sendable, CustomStringConvertible {
     /// A file apply wrote was replaced by another program right after;
     /// `done` says what apply had replaced.
     case replacedMeanwhile(path: String, done: ApplyReport)
+    /// Another program changed files while apply replaced them: each
+    /// changed old version is kept beside its file ("" when it could not
+    /// be); `done` says what apply had replaced.
+    case changedWhileReplaced(changes: [(path: String, kept: String)], done: ApplyReport)
     /// The files were written, but `postfix reload` failed.
     case reloadFailed(PostfixToolError)
 
@@ -45,7 +49,7 @@ public enum ApplyError: Error, Sendable, CustomStringConvertible {
     /// every other case (nothing was).
     public var done: ApplyReport? {
         switch self {
-        case .interrupted(_, let done), .replacedMeanwhile(_, let done): return done
+        case .interrupted(_, let done), .replacedMeanwhile(_, let done), .changedWhileReplaced(_, let done): return done
         default: return nil
         }
     }
@@ -81,6 +85,11 @@ public enum ApplyError: Error, Sendable, CustomStringConvertible {
             return "apply interrupted: cannot complete the earlier apply: \(cause); run apply again to complete it"
         case .replacedMeanwhile(let path, _):
             return "apply interrupted: \(path) was replaced by another program right after this one wrote it; run apply again to complete it"
+        case .changedWhileReplaced(let changes, _):
+            return changes.map { change in
+                "\(change.path) was changed by another program while apply replaced it; "
+                    + (change.kept.isEmpty ? "that version could not be kept" : "that version is kept as \(change.kept)")
+            }.joined(separator: "; ") + ": merge its change by hand, then run apply again"
         case .reloadFailed(let cause):
             return "the fix is written, but Postfix was not reloaded: \(cause); run `postfix reload` by hand"
         }

@@ -110,7 +110,7 @@ extension ApplyTransaction {
             guard (try? FileIdentity.of(path: path)) == input.identity else { throw .changedMeanwhile(path: input.display) }
         }
         do {
-            try journal.commit(order.map { ($0.file, inputs[$0.file.targetPath]?.identity ?? nil) })
+            lateChanges = try journal.commit(order.map { ($0.file, inputs[$0.file.targetPath]?.identity ?? nil) })
         } catch {
             if case .targetChanged(let path) = error {
                 throw .changedMeanwhile(path: order.first { $0.file.targetPath == path }?.target.display ?? path)
@@ -128,6 +128,15 @@ extension ApplyTransaction {
     mutating func verifyCommitted() throws(ApplyError) {
         let order = commitOrder
         for (_, target) in order { recordReplaced(target) }
+        if !lateChanges.isEmpty {
+            let changes = lateChanges.map { change in
+                (
+                    path: order.first { $0.file.targetPath == change.targetPath }?.target.display ?? change.targetPath,
+                    kept: change.keptPath.isEmpty ? "" : configuration.displayPath(change.keptPath)
+                )
+            }
+            throw .changedWhileReplaced(changes: changes, done: partialReport)
+        }
         for (file, target) in order {
             guard let now = try? FileIdentity.of(path: file.targetPath), now.isSameFile(as: file.stagedIdentity) else {
                 throw .replacedMeanwhile(path: target.display, done: partialReport)

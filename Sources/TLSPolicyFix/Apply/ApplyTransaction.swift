@@ -48,6 +48,8 @@ public struct ApplyTransaction {
     var canonicalDirectory = ""
     var directoryLock: FileLock?
     var writerLocks: [FileLock] = []
+    /// Targets another program changed while they were replaced.
+    var lateChanges: [LateChange] = []
     var recovery = JournalRecovery()
     var preview: Preview?
     var targets: [WriteTarget] = []
