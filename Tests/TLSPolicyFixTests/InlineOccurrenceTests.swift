@@ -65,3 +65,36 @@ struct InlineOccurrenceTests {
                 == "smtp_tls_policy_maps = inline:{ gmail.com=verify }\nsmtp_tls_policy_maps = \(Self.fixed)\n")
     }
 }
+
+/// A static: table follows the same rule, and a source shared by two
+/// tables (hash:t beside lmdb:t) gets servername once, with both indexes
+/// rebuilt from it, also when only one table's readers need it.
+struct SharedPlacesTests {
+    @Test func staticDefinedTwiceHasItsValueInForceEdited() throws {
+        let preview = try RuleTests.preview("smtp_tls_policy_maps = static:verify\nsmtp_tls_policy_maps = static:verify\n")
+        #expect(
+            RuleTests.written(preview, "/etc/postfix/main.cf")
+                == "smtp_tls_policy_maps = static:verify\nsmtp_tls_policy_maps = static:{ verify servername=hostname }\n")
+    }
+
+    @Test(arguments: ["", "smtp_tls_servername = hostname\n"])
+    func aSourceSharedByTwoTablesIsEditedOnceAndBothIndexesRebuilt(_ extra: String) throws {
+        let directory = try TestDirectory("ptf-shared")
+        let config = directory.file("postfix")
+        try directory.write(
+            "postfix/main.cf",
+            "compatibility_level = 3.6\n" + extra
+                + "smtp_tls_policy_maps = hash:$config_directory/t\nlmtp_tls_policy_maps = lmdb:$config_directory/t\n")
+        let source = try directory.write("postfix/t", "a.example verify\n")
+        for type in ["hash", "lmdb"] { #expect(try ExternalTool.postmap(["\(type):\(source)"], configDirectory: config).status == 0) }
+        backdate(source)
+        let apply = try FixerBinary.run(["-c", config, "--postfix-version", "3.7.11", "apply"], within: 60)
+        #expect(apply.status == 0, "\(apply.outputText)\(apply.errors)")
+        #expect(String(decoding: try readBytes(source), as: UTF8.self) == "a.example verify servername=hostname\n")
+        for type in ["hash", "lmdb"] {
+            let lookup = try ExternalTool.postmap(["-q", "a.example", "\(type):\(source)"], configDirectory: config)
+            #expect(lookup.outputText == "verify servername=hostname\n", "\(type): \(lookup.outputText)")
+        }
+        #expect(try FixerBinary.run(["-c", config, "--postfix-version", "3.7.11", "check"]).status == 0)
+    }
+}

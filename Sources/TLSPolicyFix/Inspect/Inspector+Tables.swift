@@ -36,6 +36,25 @@ extension InspectionState {
                 table, rolesWithoutSNI: lists.rolesWithoutSNI[reference] ?? [], gainsSNIFrom: lists.gainsSNIFrom[reference],
                 shadowed: shadowed[reference] ?? [])
         }
+        rebuildIndexesOfEditedSources(lists.references.compactMap { loaded[$0] })
+    }
+
+    /// Two tables can share one source (hash:t beside lmdb:t). When another
+    /// table's fix edits it, an index whose own table needed nothing is
+    /// built from the new source too, or it would differ from it.
+    mutating func rebuildIndexesOfEditedSources(_ tables: [LoadedTable]) {
+        var edited: Set<String> = []
+        var rebuilt: Set<MapReference> = []
+        for intent in intents {
+            switch intent {
+            case .appendServername(let table, _), .lowercaseTableKeywords(let table, _): edited.insert(table.path)
+            case .rebuildIndex(let table, _): rebuilt.insert(table.reference)
+            default: break
+            }
+        }
+        for table in tables where edited.contains(table.path) && !rebuilt.contains(table.reference) && table.indexPath != nil {
+            intents.append(.rebuildIndex(table, reason: .sourceChanged))
+        }
     }
 
     /// Which tables, in which lists, with which clients.
@@ -85,7 +104,7 @@ extension InspectionState {
                     continue
                 }
                 var plain = reference.normalized
-                if plain.type == "inline" { plain.origin = client.mapsOrigin }
+                if plain.type == "inline" || plain.type == "static" { plain.origin = client.mapsOrigin }
                 let key = sameTable(plain, &result)
                 if result.listedAt[key] == nil {
                     result.references.append(key)

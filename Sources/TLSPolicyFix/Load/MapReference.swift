@@ -15,7 +15,7 @@ public struct MapReference: Sendable, Hashable, CustomStringConvertible {
     public var name: [UInt8]
     /// Whether the list named it through "proxy:".
     public var viaProxy: Bool
-    /// For an inline: table, the parameter whose value in force names it:
+    /// For an inline: or static: table, the parameter whose value in force names it:
     /// the same text in two parameters is written twice, and each copy is
     /// edited (nil: main.cf's smtp_tls_policy_maps).
     public var origin: MapOrigin? = nil

@@ -11,10 +11,11 @@ import PostconfModel
 enum StaticTables {
     static func load(_ reference: MapReference, configuration: Configuration) -> TableLoad {
         let needle = Array("static:".utf8) + reference.name
-        let files: [(path: String, text: ConfigText)] =
-            [(configuration.mainCf.path, configuration.mainCf.text)] + (configuration.masterCf.map { [($0.path, $0.text)] } ?? [])
-        for file in files {
-            for logical in file.text.logicalLines where !logical.startsWithWhitespace {
+        // Where the list's value in force is written, as for inline: tables.
+        let origin = reference.origin ?? .mainCf(parameter: "smtp_tls_policy_maps")
+        for file in InlineTables.places(of: origin, configuration) {
+            let logical = file.logical
+            do {
                 let joined = file.text.joinedText(of: logical)
                 guard let found = InlineTables.firstRange(of: needle, in: joined.bytes) else { continue }
                 let body = (found.lowerBound + 7)..<found.upperBound  // after "static:"

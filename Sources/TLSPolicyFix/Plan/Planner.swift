@@ -50,6 +50,13 @@ struct PlanBuilder {
     private var appended: [String: EntrySet] = [:]
     /// The entries whose keyword is lower-cased, per table source path.
     private var lowercased: [String: [Int: Range<Int>]] = [:]
+    /// The indexes to rebuild, made into IndexRebuilds when the plan is
+    /// finished: two tables can share one source (hash:t beside lmdb:t),
+    /// and each index must be built from the source with every table's
+    /// edits in it.
+    private var rebuilds: [(table: LoadedTable, reason: IndexRebuild.Reason)] = []
+    /// The tables with an index, by source path (for the rebuilds above).
+    private var indexedTables: [String: [LoadedTable]] = [:]
     private var plan = FixPlan()
 
     init(configuration: Configuration, servername: [UInt8]) {
@@ -78,17 +85,34 @@ struct PlanBuilder {
             let edit = masterCf.edit(replacingValueOf: service.override(parameter)!, with: Array(keyword.utf8))!
             add(ByteEdits([edit]), to: masterCf.path, text: masterCf.text)
             plan.reloadNeeded = true
-        case .appendServername(let table, let sites):
+        case .appendServername(let table, var sites):
+            // The same postmap source through another table: its entries
+            // once. (Inline and static tables share main.cf's path, not
+            // entries.)
+            if table.source != nil, let earlier = appended[table.path] {
+                var new = EntrySet(count: table.sites.count)
+                sites.forEach { if !earlier.contains($0) { new.insert($0) } }
+                var union = earlier
+                sites.forEach { union.insert($0) }
+                appended[table.path] = union
+                sites = new
+            } else {
+                appended[table.path] = sites
+            }
+            remember(table)
             add(tableEdits(table, sites), to: table.path, text: table.text)
-            appended[table.path] = sites
             plan.addsServername = true
             if table.delivery == .readAtStart { plan.reloadNeeded = true }
-        case .lowercaseTableKeywords(let table, let entries):
+        case .lowercaseTableKeywords(let table, var entries):
+            let earlier = table.source == nil ? [:] : lowercased[table.path] ?? [:]
+            entries = entries.filter { earlier[$0.key] == nil }
+            lowercased[table.path] = earlier.merging(entries) { first, _ in first }
+            remember(table)
             add(lowercaseEdits(table, entries), to: table.path, text: table.text)
-            lowercased[table.path] = entries
             if table.delivery == .readAtStart { plan.reloadNeeded = true }
         case .rebuildIndex(let table, let reason):
-            plan.rebuilds.append(rebuild(table, reason: reason))
+            remember(table)
+            rebuilds.append((table, reason))
         }
     }
 
@@ -139,8 +163,22 @@ struct PlanBuilder {
             lowercased: lowercased[table.path] ?? [:], configDirectory: configuration.directory)
     }
 
+    private mutating func remember(_ table: LoadedTable) {
+        guard table.indexPath != nil, !(indexedTables[table.path] ?? []).contains(where: { $0.reference == table.reference }) else { return }
+        indexedTables[table.path, default: []].append(table)
+    }
+
     func finish() -> FixPlan {
         var plan = self.plan
+        var rebuilds = self.rebuilds
+        // Every index of a source this plan edits, also one whose own table
+        // needed nothing: it is built from the new source too.
+        for (path, tables) in indexedTables where appended[path] != nil || lowercased[path] != nil {
+            for table in tables where !rebuilds.contains(where: { $0.table.reference == table.reference }) {
+                rebuilds.append((table, .sourceChanged))
+            }
+        }
+        plan.rebuilds = rebuilds.map { rebuild($0.table, reason: $0.reason) }
         // Files in a stable order: main.cf, master.cf, then tables by path.
         let order = [configuration.mainCf.path, configuration.masterCf?.path].compactMap { $0 }
         let paths = edits.keys.sorted { a, b in
