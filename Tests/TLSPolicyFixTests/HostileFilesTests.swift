@@ -67,6 +67,20 @@ import Glibc
         #expect((result.outputText + result.errors).contains("not a regular file"))
     }
 
+    /// apply reads its journal under its lock, before anything else: a FIFO
+    /// there held the lock, and the run, for ever.
+    @Test func aFIFOInPlaceOfTheJournalIsRefusedAtOnce() throws {
+        #expect(mkfifo(config + "/.postfix-tls-fix.journal", 0o600) == 0)
+        try expectUnchanged(config) {
+            let started = Date()
+            let result = try run(["apply"])
+            let output = result.outputText + result.errors
+            #expect(Date().timeIntervalSince(started) < 10, "apply hung on a FIFO at the journal")
+            #expect(result.status == 2, "exit \(result.status): \(output.prefix(500))")
+            #expect(output.contains(".postfix-tls-fix.journal") && output.contains("not a regular file"), "\(output.prefix(500))")
+        }
+    }
+
     // MARK: - 4. Locks anyone can hold
 
     /// Runs `flock MODE PATH sleep 60` as nobody in the background; returns it once it holds the lock.
