@@ -24,6 +24,7 @@ extension InspectionState {
                 explicit: values, configDirectory: Array(configuration.postfixConfigDirectory.utf8), defaults: configuration.parameters.defaults)
             let value: (String) -> [UInt8] = { expander.expandedValue($0) ?? [] }
             let location = SourceLocation(path: configuration.displayPath(masterCf.path), line: service.lineNumber)
+            checkServiceExpansions(service, role: role, expander: expander, at: location)
             let servernameParameter = "\(role)_tls_servername"
             var hasServername: Bool
             var servernameFromFix = false
@@ -64,6 +65,21 @@ extension InspectionState {
                         servernameFromFix: servernameFromFix, maps: mainMaps, mapsLocation: mainClient.mapsLocation,
                         mapsOrigin: mainClient.mapsOrigin))
             }
+        }
+    }
+
+    /// The service's own values that do not expand (main.cf's are reported
+    /// at main.cf's lines): an -o override past the tool's expansion bound
+    /// (read as empty otherwise), or one Postfix rejects.
+    mutating func checkServiceExpansions(_ service: MasterCfService, role: String, expander: ParameterExpander, at location: SourceLocation) {
+        for suffix in Inspector.clientParameterSuffixes {
+            let name = role + suffix
+            guard let expansion = expander.expansion(ofParameter: name), let error = expansion.error,
+                configuration.parameters.expansion(ofParameter: name)?.error == nil
+            else { continue }
+            let consequence =
+                expansion.exceededSizeBound ? "the tool cannot tell what it says" : "the service stops with \"macro processing error\""
+            findings.append(Finding(.error, .invalidParameter, at: location, subject: service.id, "\(name): \(error); \(consequence)"))
         }
     }
 
