@@ -81,6 +81,18 @@ import Glibc
         }
     }
 
+    /// --maillog names a FIFO (a syslog pipe, say): the log is not read,
+    /// as for any file that is not a regular one, and the check goes on.
+    @Test func aFIFOGivenAsTheMailLogIsRefusedAtOnce() throws {
+        let log = directory.file("mail.log")
+        #expect(mkfifo(log, 0o600) == 0)
+        let started = Date()
+        let result = try run(["check", "--maillog", log])
+        #expect(Date().timeIntervalSince(started) < 10, "check hung on a FIFO given as the mail log")
+        #expect(result.status == 1, "exit \(result.status): \(result.errors)")
+        #expect(result.errors.contains("cannot read the mail log \(log): not a regular file"), "\(result.errors)")
+    }
+
     // MARK: - 4. Locks anyone can hold
 
     /// Runs `flock MODE PATH sleep 60` as nobody in the background; returns it once it holds the lock.
