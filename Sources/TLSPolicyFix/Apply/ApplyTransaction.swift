@@ -185,7 +185,7 @@ extension ApplyTransaction {
             throw .apply(error)
         }
         for file in postfixLockFiles {
-            (try? FileLock.postfixEdit(of: file))?.release()
+            (try? FileLock.postfixEdit(of: file, timeout: options.lockTimeout))?.release()
         }
     }
 
