@@ -139,6 +139,32 @@ import Glibc
         }
     }
 
+    /// An exclusive lock (anyone who can read a file can take one) blocks
+    /// even the shared lock apply reads the index under while it plans,
+    /// before its own lock steps: that wait ignored --lock-timeout (60 s),
+    /// and its end was reported as an index that is not a database.
+    @Test(.enabled(if: geteuid() == 0, "needs root to act as another user"), arguments: [false, true])
+    func anExclusiveLockOnAnIndexHeldByAnyUserMakesApplyGiveUpAfterTheTimeout(sourceCurrent: Bool) throws {
+        if sourceCurrent {
+            try directory.write("postfix/policy", "good.example verify servername=hostname\n")
+            #expect(try ExternalTool.postmap(["hash:\(config)/policy"], configDirectory: config).status == 0)
+            try directory.write(
+                "postfix/main.cf",
+                "compatibility_level = 3.6\nsmtp_tls_policy_maps = hash:$config_directory/policy\nsmtp_tls_security_level = verify\n")
+        }
+        let holder = try holdLockAsNobody(config + "/policy.db")
+        defer { kill(holder.pid, SIGKILL); _ = try? holder.finish() }
+        try expectUnchanged(config) {
+            let started = Date()
+            let result = try run(["apply", "--lock-timeout", "2"], timeout: 90)
+            let output = result.outputText + result.errors
+            #expect(Date().timeIntervalSince(started) < 10, "apply waited \(Date().timeIntervalSince(started)) s")
+            #expect(result.status == 2, "exit \(result.status): \(output.prefix(500))")
+            #expect(output.contains("policy.db: the index is locked by another process for more than 2 seconds"), "\(output.prefix(500))")
+            #expect(!output.contains("not a readable"), "\(output.prefix(500))")
+        }
+    }
+
     @Test(.enabled(if: geteuid() == 0, "needs root to act as another user"))
     func aLockFileNotCreatedByApplyIsRefusedWithoutWaiting() throws {
         let lockFile = config + "/.postfix-tls-fix.lock"

@@ -192,7 +192,8 @@ extension ApplyTransaction {
     mutating func planUnderLock() throws(FixError) {
         let configuration: Configuration
         do {
-            configuration = try Configuration.load(location, files: DiskFiles(resolver: resolver), defaults: options.parameterDefaults)
+            configuration = try Configuration.load(
+                location, files: DiskFiles(resolver: resolver, lockTimeout: options.lockTimeout), defaults: options.parameterDefaults)
         } catch {
             throw .load(error)
         }
