@@ -219,7 +219,7 @@ public enum PostfixProgram {
             if ready == 0 {
                 guard let exited = try? exitStatus(pid) else { continue }
                 status = exited
-                for fd in readFDs { while readAvailable(fd) == .data {} }
+                for fd in readFDs { while readAvailable(fd) == .data && ContinuousClock.now < deadline {} }
                 break
             }
             for entry in fds where entry.revents != 0 {
