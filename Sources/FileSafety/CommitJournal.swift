@@ -155,9 +155,11 @@ public struct CommitJournal: Sendable {
 
     /// The journal's bytes, nil when there is none. Only a regular file that
     /// belongs to us and that nobody else may write is trusted: its contents
-    /// decide what gets renamed where.
+    /// decide what gets renamed where. Opened without blocking: a FIFO in
+    /// its place is refused below instead of holding apply (and its lock)
+    /// in open(2) for ever; a regular file reads the same either way.
     private func readJournal() throws(FileSafetyError) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         if fd < 0 {
             let code = errno
             if code == ENOENT { return nil }
@@ -168,8 +170,9 @@ public struct CommitJournal: Sendable {
         guard fstat(fd, &st) == 0 else {
             throw .systemCallFailed(operation: "stat", path: path, errno: .init(rawValue: errno))
         }
-        guard (st.st_mode & S_IFMT) == S_IFREG, st.st_uid == geteuid(), st.st_mode & 0o022 == 0 else {
-            throw .journalInvalid(path: path, reason: "not a regular file owned by this user and writable by nobody else")
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw .journalInvalid(path: path, reason: "not a regular file") }
+        guard st.st_uid == geteuid(), st.st_mode & 0o022 == 0 else {
+            throw .journalInvalid(path: path, reason: "it belongs to another user, or others may write it")
         }
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)

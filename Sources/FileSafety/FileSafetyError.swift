@@ -74,7 +74,7 @@ public enum FileSafetyError: Error, CustomStringConvertible, Equatable, Sendable
     }
 
     /// "2 seconds", "0.5 seconds", "1 second".
-    static func seconds(_ duration: Duration) -> String {
+    public static func seconds(_ duration: Duration) -> String {
         let (whole, attoseconds) = duration.components
         if attoseconds == 0 { return "\(whole) second\(whole == 1 ? "" : "s")" }
         return "\(Double(whole) + Double(attoseconds) / 1e18) seconds"

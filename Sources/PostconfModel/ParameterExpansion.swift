@@ -32,6 +32,8 @@
 // daemon reading main.cf) exits with "macro processing error".
 
 /// The result of expanding one value.
+import Synchronization
+
 public struct ParameterExpansion: Sendable, Equatable {
     /// The expanded bytes (up to the first error, if there was one).
     public var value: [UInt8]
@@ -78,8 +80,22 @@ public struct ParameterExpander: Sendable {
     /// it costs well under a second and a few MB of memory.
     public static let maximumExpandedSize = 4 << 20
     /// The same guard on the work itself: a doubling chain of names that
-    /// expand to little still takes 2^n steps. Real values take tens.
-    public static let maximumSteps = 200_000
+    /// expand to little still takes 2^n steps. Real values take tens; a
+    /// value that stops here has cost some milliseconds, and every smtp or
+    /// lmtp service in master.cf pays that again (its -o overrides make an
+    /// expander of its own).
+    public static let maximumSteps = 20_000
+
+    /// The values whose expansion stopped at the bound, by their raw
+    /// bytes: the rule reads a value several times (and every service's
+    /// expander reads main.cf's), and each time would cost the whole bound
+    /// again. Only these are remembered; an expansion is a function of the
+    /// raw value and `explicit`, which never change.
+    private let overruns = Overruns()
+
+    private final class Overruns: Sendable {
+        let byRawValue = Mutex<[[UInt8]: ParameterExpansion]>([:])
+    }
 
     public init(explicit: [String: [UInt8]], configDirectory: [UInt8], defaults: PostfixDefaults = .shipped) {
         self.explicit = explicit
@@ -122,11 +138,14 @@ public struct ParameterExpander: Sendable {
     /// `raw` expanded, with the names that were unresolved and the error
     /// Postfix would stop at.
     public func expansion(of raw: [UInt8]) -> ParameterExpansion {
+        if let known = overruns.byRawValue.withLock({ $0[raw] }) { return known }
         let diagnostics = ExpansionDiagnostics()
         let context = ExpansionContext(expander: self, diagnostics: diagnostics, depthBase: 0)
         _ = context.parse(raw[...])
         if diagnostics.exceededSizeBound {
-            return ParameterExpansion(value: [], unresolvedNames: diagnostics.unresolved, error: diagnostics.error, exceededSizeBound: true)
+            let overrun = ParameterExpansion(value: [], unresolvedNames: diagnostics.unresolved, error: diagnostics.error, exceededSizeBound: true)
+            overruns.byRawValue.withLock { $0[raw] = overrun }
+            return overrun
         }
         return ParameterExpansion(value: context.result, unresolvedNames: diagnostics.unresolved, error: diagnostics.error)
     }

@@ -149,12 +149,14 @@ public struct PostTLSFingerRun: Sendable {
         return arguments
     }
 
-    /// Runs posttls-finger once; throws only when it cannot be started.
+    /// Runs posttls-finger once; throws when it cannot be started, or when
+    /// it still runs long after its own timeouts could end it (up to five
+    /// addresses, each a connection and a few commands).
     public func handshake(sni: String?) throws(PostfixToolError) -> TLSHandshake {
         // posttls-finger logs to standard error; one stream keeps the order.
         let result = try PostfixProgram.run(
             executable, arguments(sni: sni),
-            environment: ["MAIL_CONFIG": configDirectory], mergeErrors: true)
+            environment: ["MAIL_CONFIG": configDirectory], mergeErrors: true, timeout: .seconds(Int64(timeout) * 10 + 30))
         return TLSHandshake(sni: sni, output: String(decoding: result.output, as: UTF8.self))
     }
 }

@@ -4,6 +4,12 @@
 // output and error together in one poll loop (so no pipe can fill up and
 // block), and waited for with waitpid. Foundation's Process waits in a run
 // loop that polls in 50-100 ms steps, which every run of the tool paid.
+//
+// No run waits without bound: a program still running at its time limit
+// (a postmap -q waiting for an index lock any local user can hold, a
+// postqueue whose showq never answers) is killed and reported (timedOut),
+// and a program that has exited is done even when a child of its own keeps
+// its output open.
 
 import FoundationEssentials
 import Glibc
@@ -14,6 +20,12 @@ public enum PostfixProgram {
     public static let directories = ["/usr/sbin", "/usr/local/sbin", "/usr/libexec/postfix"]
 
     public typealias Failure = PostfixToolError
+
+    /// How long a program may run unless the caller says otherwise: far
+    /// more than postconf, postmap -q, postqueue or postfix reload take, and
+    /// short enough that a package hook fails with a message instead of
+    /// hanging an upgrade.
+    public static let defaultTimeout: Duration = .seconds(120)
 
     public struct Result: Sendable {
         /// The exit status; -1 when a signal ended the program.
@@ -41,10 +53,11 @@ public enum PostfixProgram {
     /// `environment` entries are added to (or, when nil, removed from) this
     /// process's.
     /// With `mergeErrors`, standard error goes to `output` in the order
-    /// written. Throws when the program cannot be found or started.
+    /// written. Throws when the program cannot be found or started, and
+    /// (timedOut) when it still runs after `timeout`: it is then killed.
     public static func run(
         _ program: String, _ arguments: [String], input: [UInt8] = [],
-        environment changes: [String: String?] = [:], mergeErrors: Bool = false
+        environment changes: [String: String?] = [:], mergeErrors: Bool = false, timeout: Duration = defaultTimeout
     ) throws(Failure) -> Result {
         guard let path = program.contains("/") ? program : path(of: program) else {
             throw .notFound(program: program, searched: directories)
@@ -63,13 +76,69 @@ public enum PostfixProgram {
         } catch {
             throw .systemCallFailed(operation: "cannot run \(path)", errno: error.code)
         }
-        let (output, errors) = exchange(input: input, stdin: stdinPipe[1], stdout: stdoutPipe[0], stderr: mergeErrors ? nil : stderrPipe[0])
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw .systemCallFailed(operation: "waitpid \(path)", errno: errno) }
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        let exchanged = exchange(
+            input: input, stdin: stdinPipe[1], stdout: stdoutPipe[0], stderr: mergeErrors ? nil : stderrPipe[0], pid: pid, deadline: deadline)
+        var status = exchanged.status
+        if status == nil {
+            do {
+                status = try waitForExit(pid, until: deadline)
+            } catch {
+                throw .systemCallFailed(operation: "waitpid \(path)", errno: error.code)
+            }
+        }
+        guard let status else {
+            stop(pid)
+            throw .timedOut(command: ([path] + arguments).joined(separator: " "), limit: timeout)
         }
         let exited = status & 0x7F == 0
-        return Result(status: exited ? (status >> 8) & 0xFF : -1, output: output, errors: errors)
+        return Result(status: exited ? (status >> 8) & 0xFF : -1, output: exchanged.output, errors: exchanged.errors)
+    }
+
+    private struct WaitError: Error { let code: Int32 }
+
+    /// The program's wait status if it has exited (and is now reaped), nil
+    /// while it runs.
+    private static func exitStatus(_ pid: pid_t) throws(WaitError) -> Int32? {
+        var status: Int32 = 0
+        while true {
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid { return status }
+            if reaped == 0 { return nil }
+            guard errno == EINTR else { throw WaitError(code: errno) }
+        }
+    }
+
+    /// The program's wait status once it exits, nil if it still runs at `deadline`.
+    private static func waitForExit(_ pid: pid_t, until deadline: ContinuousClock.Instant) throws(WaitError) -> Int32? {
+        var pause = Duration.milliseconds(1)
+        while true {
+            if let status = try exitStatus(pid) { return status }
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else { return nil }
+            nap(min(pause, left))
+            pause = min(pause * 2, .milliseconds(50))
+        }
+    }
+
+    /// Kills a program past its time limit, and reaps it: a killed process
+    /// exits at once, unless the kernel holds it in an uninterruptible wait
+    /// (a dead NFS server); then it is left, not waited for without bound.
+    private static func stop(_ pid: pid_t) {
+        kill(pid, SIGKILL)
+        _ = try? waitForExit(pid, until: ContinuousClock.now.advanced(by: .seconds(5)))
+    }
+
+    private static func nap(_ duration: Duration) {
+        var time = timespec(tv_sec: Int(duration.components.seconds), tv_nsec: Int(duration.components.attoseconds / 1_000_000_000))
+        var left = timespec()
+        while nanosleep(&time, &left) < 0 && errno == EINTR { time = left }
+    }
+
+    /// A duration as poll(2)'s milliseconds, at least 1.
+    private static func milliseconds(_ duration: Duration) -> Int32 {
+        let (seconds, attoseconds) = duration.components
+        return Int32(clamping: max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
     }
 
     private struct SpawnError: Error { let code: Int32 }
@@ -110,21 +179,47 @@ public enum PostfixProgram {
     }
 
     /// Writes `input` to the program and reads its output and errors, in
-    /// one poll loop so that no pipe can fill up and block; closes the
-    /// descriptors. `stderr` nil: merged into the output.
-    private static func exchange(input: [UInt8], stdin: Int32, stdout: Int32, stderr: Int32?) -> (output: [UInt8], errors: [UInt8]) {
+    /// one poll loop so that no pipe can fill up and block, until the pipes
+    /// close, the program exits (status: its wait status, reaped; the pipes
+    /// may stay open in a child of its own) or `deadline` passes; closes
+    /// the descriptors. `stderr` nil: merged into the output.
+    private static func exchange(
+        input: [UInt8], stdin: Int32, stdout: Int32, stderr: Int32?, pid: pid_t, deadline: ContinuousClock.Instant
+    ) -> (output: [UInt8], errors: [UInt8], status: Int32?) {
         var output: [UInt8] = []
         var errors: [UInt8] = []
+        var status: Int32?
         var writeFD = stdin
         var readFDs = [stdout] + (stderr.map { [$0] } ?? [])
         var written = 0
         if input.isEmpty { close(writeFD); writeFD = -1 } else { _ = fcntl(writeFD, F_SETFL, O_NONBLOCK) }
+        for fd in readFDs { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
         var chunk = [UInt8](repeating: 0, count: 65536)
+        /// Reads what `fd` holds now, without waiting: .data, .empty for now, or .end.
+        func readAvailable(_ fd: Int32) -> ReadOutcome {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count > 0 {
+                if fd == stdout { output += chunk[0..<count] } else { errors += chunk[0..<count] }
+                return .data
+            }
+            return count < 0 && (errno == EINTR || errno == EAGAIN) ? .empty : .end
+        }
         while writeFD >= 0 || !readFDs.isEmpty {
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else { break }
             var fds = readFDs.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             if writeFD >= 0 { fds.append(pollfd(fd: writeFD, events: Int16(POLLOUT), revents: 0)) }
-            if poll(&fds, nfds_t(fds.count), -1) < 0 {
+            // In slices: a program that has exited is noticed even while a
+            // child of its own keeps the pipes open.
+            let ready = poll(&fds, nfds_t(fds.count), milliseconds(min(left, .milliseconds(100))))
+            if ready < 0 {
                 if errno == EINTR { continue }
+                break
+            }
+            if ready == 0 {
+                guard let exited = try? exitStatus(pid) else { continue }
+                status = exited
+                for fd in readFDs { while readAvailable(fd) == .data && ContinuousClock.now < deadline {} }
                 break
             }
             for entry in fds where entry.revents != 0 {
@@ -137,10 +232,7 @@ public enum PostfixProgram {
                     }
                     continue
                 }
-                let count = chunk.withUnsafeMutableBytes { read(entry.fd, $0.baseAddress, $0.count) }
-                if count > 0 {
-                    if entry.fd == stdout { output += chunk[0..<count] } else { errors += chunk[0..<count] }
-                } else if count == 0 || (errno != EINTR && errno != EAGAIN) {
+                if readAvailable(entry.fd) == .end {
                     close(entry.fd)
                     readFDs.removeAll { $0 == entry.fd }
                 }
@@ -148,8 +240,10 @@ public enum PostfixProgram {
         }
         if writeFD >= 0 { close(writeFD) }
         for fd in readFDs { close(fd) }
-        return (output, errors)
+        return (output, errors, status)
     }
+
+    private enum ReadOutcome { case data, empty, end }
 
     /// write(2) to a pipe whose reader may have exited, as an error (EPIPE)
     /// rather than a SIGPIPE that ends this process. The signal is blocked

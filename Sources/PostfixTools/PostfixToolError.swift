@@ -17,6 +17,9 @@ public enum PostfixToolError: Error, Sendable, CustomStringConvertible {
     case unexpectedOutput(command: String, output: String, status: Int32)
     /// What the program built is not what it was asked to build.
     case wrongResult(String)
+    /// The program was still running after `limit` (`command` as run) and
+    /// was killed.
+    case timedOut(command: String, limit: Duration)
 
     public var description: String {
         switch self {
@@ -30,6 +33,8 @@ public enum PostfixToolError: Error, Sendable, CustomStringConvertible {
             return "\(command) printed \"\(output)\" and exited \(status)"
         case .wrongResult(let what):
             return what
+        case .timedOut(let command, let limit):
+            return "\(command): still running after \(limit.components.seconds) s; stopped it"
         }
     }
 }

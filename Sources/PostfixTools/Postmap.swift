@@ -15,9 +15,16 @@ public enum Postmap {
         public var warnings: [String]
     }
 
-    /// Runs postmap with `-c configDirectory` and `arguments`.
-    public static func run(_ arguments: [String], configDirectory: String, input: [UInt8] = []) throws(Failure) -> Output {
-        let result = try PostfixProgram.run("postmap", ["-c", configDirectory] + arguments, input: input)
+    /// How long building or listing a whole index may take: a table of
+    /// millions of entries takes minutes, a query (the default) far less.
+    public static let buildTimeout: Duration = .seconds(600)
+
+    /// Runs postmap with `-c configDirectory` and `arguments`, killed after
+    /// `timeout` (PostfixProgram.run).
+    public static func run(
+        _ arguments: [String], configDirectory: String, input: [UInt8] = [], timeout: Duration = PostfixProgram.defaultTimeout
+    ) throws(Failure) -> Output {
+        let result = try PostfixProgram.run("postmap", ["-c", configDirectory] + arguments, input: input, timeout: timeout)
         let lines = String(decoding: result.errors, as: UTF8.self).split(separator: "\n").map { line in
             line.hasPrefix("postmap: ") ? String(line.dropFirst("postmap: ".count)) : String(line)
         }
@@ -39,9 +46,9 @@ public enum Postmap {
         let output: Output
         if type == "cdb" {
             let keys: [UInt8] = expected.keys.flatMap { key -> [UInt8] in key + [0x0A] }
-            output = try run(["-q", "-", "\(type):\(path)"], configDirectory: configDirectory, input: keys)
+            output = try run(["-q", "-", "\(type):\(path)"], configDirectory: configDirectory, input: keys, timeout: buildTimeout)
         } else {
-            output = try run(["-s", "\(type):\(path)"], configDirectory: configDirectory)
+            output = try run(["-s", "\(type):\(path)"], configDirectory: configDirectory, timeout: buildTimeout)
         }
         return (records(output.stdout) == expected, output.warnings)
     }

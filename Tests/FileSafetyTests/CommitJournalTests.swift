@@ -87,7 +87,7 @@ import Testing
         let error = #expect(throws: FileSafetyError.self) { try journal.recover { _ in [] } }
         #expect(
             error?.description
-                == "cannot use the journal \(journal.path): not a regular file owned by this user and writable by nobody else; check it and remove it by hand"
+                == "cannot use the journal \(journal.path): it belongs to another user, or others may write it; check it and remove it by hand"
         )
         #expect(try text("a") == "old a\n")
     }

@@ -67,6 +67,32 @@ import Glibc
         #expect((result.outputText + result.errors).contains("not a regular file"))
     }
 
+    /// apply reads its journal under its lock, before anything else: a FIFO
+    /// there held the lock, and the run, for ever.
+    @Test func aFIFOInPlaceOfTheJournalIsRefusedAtOnce() throws {
+        #expect(mkfifo(config + "/.postfix-tls-fix.journal", 0o600) == 0)
+        try expectUnchanged(config) {
+            let started = Date()
+            let result = try run(["apply"])
+            let output = result.outputText + result.errors
+            #expect(Date().timeIntervalSince(started) < 10, "apply hung on a FIFO at the journal")
+            #expect(result.status == 2, "exit \(result.status): \(output.prefix(500))")
+            #expect(output.contains(".postfix-tls-fix.journal") && output.contains("not a regular file"), "\(output.prefix(500))")
+        }
+    }
+
+    /// --maillog names a FIFO (a syslog pipe, say): the log is not read,
+    /// as for any file that is not a regular one, and the check goes on.
+    @Test func aFIFOGivenAsTheMailLogIsRefusedAtOnce() throws {
+        let log = directory.file("mail.log")
+        #expect(mkfifo(log, 0o600) == 0)
+        let started = Date()
+        let result = try run(["check", "--maillog", log])
+        #expect(Date().timeIntervalSince(started) < 10, "check hung on a FIFO given as the mail log")
+        #expect(result.status == 1, "exit \(result.status): \(result.errors)")
+        #expect(result.errors.contains("cannot read the mail log \(log): not a regular file"), "\(result.errors)")
+    }
+
     // MARK: - 4. Locks anyone can hold
 
     /// Runs `flock MODE PATH sleep 60` as nobody in the background; returns it once it holds the lock.
@@ -110,6 +136,32 @@ import Glibc
             #expect(output.contains("policy.db") && output.contains("locked by another process for more than 2 seconds"), "\(output.prefix(500))")
             #expect(output.contains("--lock-timeout"), "\(output.prefix(500))")
             #expect(Date().timeIntervalSince(started) < 10)
+        }
+    }
+
+    /// An exclusive lock (anyone who can read a file can take one) blocks
+    /// even the shared lock apply reads the index under while it plans,
+    /// before its own lock steps: that wait ignored --lock-timeout (60 s),
+    /// and its end was reported as an index that is not a database.
+    @Test(.enabled(if: geteuid() == 0, "needs root to act as another user"), arguments: [false, true])
+    func anExclusiveLockOnAnIndexHeldByAnyUserMakesApplyGiveUpAfterTheTimeout(sourceCurrent: Bool) throws {
+        if sourceCurrent {
+            try directory.write("postfix/policy", "good.example verify servername=hostname\n")
+            #expect(try ExternalTool.postmap(["hash:\(config)/policy"], configDirectory: config).status == 0)
+            try directory.write(
+                "postfix/main.cf",
+                "compatibility_level = 3.6\nsmtp_tls_policy_maps = hash:$config_directory/policy\nsmtp_tls_security_level = verify\n")
+        }
+        let holder = try holdLockAsNobody(config + "/policy.db")
+        defer { kill(holder.pid, SIGKILL); _ = try? holder.finish() }
+        try expectUnchanged(config) {
+            let started = Date()
+            let result = try run(["apply", "--lock-timeout", "2"], timeout: 90)
+            let output = result.outputText + result.errors
+            #expect(Date().timeIntervalSince(started) < 10, "apply waited \(Date().timeIntervalSince(started)) s")
+            #expect(result.status == 2, "exit \(result.status): \(output.prefix(500))")
+            #expect(output.contains("policy.db: the index is locked by another process for more than 2 seconds"), "\(output.prefix(500))")
+            #expect(!output.contains("not a readable"), "\(output.prefix(500))")
         }
     }
 

@@ -82,6 +82,9 @@ public enum ApplyError: Error, Sendable, CustomStringConvertible {
         case .interrupted(let cause, _):
             return "apply interrupted: \(cause); run apply again to complete it"
         case .recoveryFailed(let cause):
+            if case .journalInvalid = cause as? FileSafetyError {  // running again cannot help: the journal is unusable
+                return "cannot complete the earlier apply: \(cause); nothing written"
+            }
             return "apply interrupted: cannot complete the earlier apply: \(cause); run apply again to complete it"
         case .replacedMeanwhile(let path, _):
             return "apply interrupted: \(path) was replaced by another program right after this one wrote it; run apply again to complete it"

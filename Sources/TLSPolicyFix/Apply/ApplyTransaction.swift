@@ -187,14 +187,15 @@ extension ApplyTransaction {
             throw .apply(error)
         }
         for file in postfixLockFiles {
-            (try? FileLock.postfixEdit(of: file))?.release()
+            (try? FileLock.postfixEdit(of: file, timeout: options.lockTimeout))?.release()
         }
     }
 
     mutating func planUnderLock() throws(FixError) {
         let configuration: Configuration
         do {
-            configuration = try Configuration.load(location, files: DiskFiles(resolver: resolver), defaults: options.parameterDefaults)
+            configuration = try Configuration.load(
+                location, files: DiskFiles(resolver: resolver, lockTimeout: options.lockTimeout), defaults: options.parameterDefaults)
         } catch {
             throw .load(error)
         }

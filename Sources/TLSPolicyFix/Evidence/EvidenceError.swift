@@ -13,6 +13,8 @@ public enum EvidenceError: Error, Sendable, CustomStringConvertible {
     case transportsUnreadable(PostfixToolError)
     /// --maillog FILE could not be read (errno).
     case mailLogUnreadable(path: String, errno: Int32)
+    /// --maillog FILE is a FIFO, a device or a directory.
+    case mailLogNotARegularFile(path: String)
     /// postqueue -i failed for a message.
     case retryFailed(queueID: String, PostfixToolError)
 
@@ -21,6 +23,7 @@ public enum EvidenceError: Error, Sendable, CustomStringConvertible {
         case .queueUnreadable(let cause): return "cannot read the mail queue: \(cause)"
         case .transportsUnreadable(let cause): return "cannot search transport_maps: \(cause)"
         case .mailLogUnreadable(let path, let code): return "cannot read the mail log \(path): \(String(cString: strerror(code)))"
+        case .mailLogNotARegularFile(let path): return "cannot read the mail log \(path): not a regular file"
         case .retryFailed(let queueID, let cause): return "cannot schedule message \(queueID) for delivery: \(cause)"
         }
     }

@@ -61,13 +61,15 @@ public enum MailLog {
     }
 
     /// The last `tailBytes` of the log at `path`, from the first whole line.
+    /// Only a regular file is read: O_NONBLOCK, so that a FIFO (a syslog
+    /// pipe) is refused on its descriptor instead of hanging the open.
     public static func readTail(_ path: String) throws(EvidenceError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw .mailLogUnreadable(path: path, errno: errno) }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .mailLogUnreadable(path: path, errno: errno) }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw .mailLogUnreadable(path: path, errno: EINVAL) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw .mailLogNotARegularFile(path: path) }
         let size = Int(st.st_size)
         let start = max(0, size - tailBytes)
         var bytes = [UInt8](repeating: 0, count: size - start)

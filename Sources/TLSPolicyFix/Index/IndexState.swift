@@ -9,11 +9,11 @@ import PostfixTools
 
 enum IndexState {
     /// Whether the index is current, and what postmap warned while reading it.
-    static func isCurrent(_ table: IndexedTable) throws(IndexError) -> (current: Bool, warnings: [String]) {
+    static func isCurrent(_ table: IndexedTable, lockTimeout: Duration) throws(IndexError) -> (current: Bool, warnings: [String]) {
         switch table.delivery {
         case .nativeIndex(let method):
             do {
-                return (try NativeIndex.matches(indexPath: table.indexPath, method: method, source: table.source), [])
+                return (try NativeIndex.matches(indexPath: table.indexPath, method: method, source: table.source, lockTimeout: lockTimeout), [])
             } catch {
                 throw .unreadable(path: table.displayIndexPath, cause: error)
             }

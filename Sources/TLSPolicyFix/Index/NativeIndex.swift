@@ -14,8 +14,8 @@ enum NativeIndex {
     /// Whether the index at `indexPath` stores exactly the records postmap
     /// would build from `source`: the first entry of each key (ignoring
     /// case), its key folded.
-    static func matches(indexPath: String, method: IndexAccessMethod, source: TableSource) throws -> Bool {
-        try IndexFile.digest(path: indexPath, method: method) == storedDigest(of: EditedTableSource(source: source))
+    static func matches(indexPath: String, method: IndexAccessMethod, source: TableSource, lockTimeout: Duration) throws -> Bool {
+        try IndexFile.digest(path: indexPath, method: method, lockTimeout: lockTimeout) == storedDigest(of: EditedTableSource(source: source))
     }
 
     /// The digest of the records postmap stores from `table`.

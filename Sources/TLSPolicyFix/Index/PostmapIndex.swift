@@ -32,7 +32,7 @@ enum PostmapIndex {
                 defer { source.discard() }
                 let built = source.temporaryPath + suffix
                 defer { unlink(built) }
-                let build = try Postmap.run(["\(type):\(source.temporaryPath)"], configDirectory: configDirectory)
+                let build = try Postmap.run(["\(type):\(source.temporaryPath)"], configDirectory: configDirectory, timeout: Postmap.buildTimeout)
                 let readBack = try Postmap.indexHolds(expected, type: type, path: source.temporaryPath, configDirectory: configDirectory)
                 guard readBack.holds else { throw PostfixToolError.wrongResult("the new index does not read back as its source") }
                 // Name the table, not the temporary copy postmap read.

@@ -16,6 +16,8 @@ extension InspectionState {
             return
         }
         let services = masterCf.services.filter { $0.command == role }
+        let mainCfErrors = Set(
+            Inspector.clientParameterSuffixes.map { role + $0 }.filter { configuration.parameters.expansion(ofParameter: $0)?.error != nil })
         if services.isEmpty { clients.append(mainClient) }
         for service in services {
             var values = configuration.mainCf.values
@@ -24,6 +26,7 @@ extension InspectionState {
                 explicit: values, configDirectory: Array(configuration.postfixConfigDirectory.utf8), defaults: configuration.parameters.defaults)
             let value: (String) -> [UInt8] = { expander.expandedValue($0) ?? [] }
             let location = SourceLocation(path: configuration.displayPath(masterCf.path), line: service.lineNumber)
+            checkServiceExpansions(service, role: role, expander: expander, skipping: mainCfErrors, at: location)
             let servernameParameter = "\(role)_tls_servername"
             var hasServername: Bool
             var servernameFromFix = false
@@ -64,6 +67,22 @@ extension InspectionState {
                         servernameFromFix: servernameFromFix, maps: mainMaps, mapsLocation: mainClient.mapsLocation,
                         mapsOrigin: mainClient.mapsOrigin))
             }
+        }
+    }
+
+    /// The service's own values that do not expand (those that do not in
+    /// main.cf either, `skipping`, are reported at main.cf's lines): an -o
+    /// override past the tool's expansion bound (read as empty otherwise),
+    /// or one Postfix rejects.
+    mutating func checkServiceExpansions(
+        _ service: MasterCfService, role: String, expander: ParameterExpander, skipping: Set<String>, at location: SourceLocation
+    ) {
+        for suffix in Inspector.clientParameterSuffixes where !skipping.contains(role + suffix) {
+            let name = role + suffix
+            guard let expansion = expander.expansion(ofParameter: name), let error = expansion.error else { continue }
+            let consequence =
+                expansion.exceededSizeBound ? "the tool cannot tell what it says" : "the service stops with \"macro processing error\""
+            findings.append(Finding(.error, .invalidParameter, at: location, subject: service.id, "\(name): \(error); \(consequence)"))
         }
     }
 

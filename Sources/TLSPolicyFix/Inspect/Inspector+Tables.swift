@@ -2,6 +2,7 @@
 // client's map list, each inspected once; the entries that verify without
 // SNI, those smtp(8) rejects, those it never selects; and their indexes.
 
+import FileSafety
 import HashMap
 import PostconfModel
 
@@ -248,12 +249,30 @@ extension InspectionState {
     /// An existing index that cannot be read as the database main.cf names:
     /// apply would refuse to replace it, so check says so first.
     func unreadableIndexFinding(_ indexed: IndexedTable, _ table: LoadedTable, cause: IndexError) -> Finding {
+        if let timeout = Self.lockTimeout(in: cause) {
+            // Not the index's fault: someone holds a lock on it.
+            return Finding(
+                .error, .unreadableIndex, at: SourceLocation(path: indexed.displayIndexPath),
+                "the index is locked by another process for more than \(FileSafetyError.seconds(timeout)); the tool cannot read it",
+                fix: "find the process that holds it (fuser or lsof), then run again")
+        }
         let type: String
         if case .nativeIndex(let method) = indexed.delivery { type = method.rawValue } else { type = table.reference.type }
         return Finding(
             .error, .unreadableIndex, at: SourceLocation(path: indexed.displayIndexPath),
             "the existing index is not a readable \(type) database (\(cause)); apply will not replace it",
             fix: "move it away if it is not needed (apply then builds a new one), or find what wrote it")
+    }
+
+    /// How long a lock was waited for, when that is why the index could not
+    /// be read.
+    static func lockTimeout(in error: any Error) -> Duration? {
+        switch error {
+        case FileSafetyError.lockTimedOut(_, let timeout): return timeout
+        case FileSafetyError.lockBusy: return .zero
+        case IndexError.unreadable(_, let cause): return lockTimeout(in: cause)
+        default: return nil
+        }
     }
 
     /// An entry's own servername is the keyword in another case: sent

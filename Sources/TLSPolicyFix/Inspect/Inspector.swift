@@ -43,6 +43,20 @@ struct PolicyClient {
 public enum Inspector {
     /// The client roles whose TLS policy Postfix reads.
     static let roles = ["smtp", "lmtp"]
+    /// The parameters of a client role the rule reads (after the role's name).
+    static let clientParameterSuffixes = [
+        "_tls_security_level", "_tls_servername", "_tls_policy_maps", "_tls_per_site", "_enforce_tls", "_tls_enforce_peername",
+    ]
+    /// The other main.cf parameters the tool expands: where tables are and
+    /// how their keys are read, other instances, and what the evidence of
+    /// deferred mail needs. Each expansion is bounded (ParameterExpander's
+    /// maximumExpandedSize and maximumSteps); one that stops there is an
+    /// error naming its line, not a value read as empty.
+    static let otherExpandedParameters = [
+        "queue_directory", "smtputf8_enable", "parent_domain_matches_subdomains", "default_database_type", "non_bdb_migration_level",
+        "multi_instance_directories", "relayhost", "transport_maps", "default_transport", "recipient_delimiter", "smtp_tcp_port",
+        "smtp_host_lookup",
+    ]
 
     public static func inspect(_ configuration: Configuration, options: FixOptions) throws(LoadError) -> Inspection {
         let state = try inspect(configuration, options: options, globalRoles: [])
@@ -125,7 +139,7 @@ struct InspectionState {
     /// no fix of ours helps while they stand.
     mutating func checkParametersPostfixRejects() {
         for role in Inspector.roles {
-            for suffix in ["_tls_security_level", "_tls_servername", "_tls_policy_maps", "_tls_per_site", "_enforce_tls", "_tls_enforce_peername"] {
+            for suffix in Inspector.clientParameterSuffixes {
                 let name = role + suffix
                 if let expansion = configuration.parameters.expansion(ofParameter: name), let error = expansion.error {
                     // Past the size bound Postfix would go on (or run out of memory).
@@ -142,6 +156,13 @@ struct InspectionState {
                         .error, .invalidParameter, at: mainCfLocation("\(role)_tls_security_level"),
                         subject: "\(role)_tls_security_level",
                         "invalid TLS security level \"\(level.printable)\"; \(role)(8) stops with a fatal error"))
+            }
+        }
+        // The other values the tool reads would be read as empty past the bound.
+        for name in Inspector.otherExpandedParameters {
+            if let expansion = configuration.parameters.expansion(ofParameter: name), expansion.exceededSizeBound, let error = expansion.error {
+                findings.append(
+                    Finding(.error, .invalidParameter, at: mainCfLocation(name), subject: name, "\(error); the tool cannot tell what it says"))
             }
         }
     }

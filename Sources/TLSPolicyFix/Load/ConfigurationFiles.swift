@@ -56,14 +56,19 @@ public struct IndexedTable: Sendable {
 /// first time a path through it is used, and never again in this run).
 public struct DiskFiles: ConfigurationFiles {
     public let resolver: PathResolver
+    /// The longest wait for the shared lock an index is read under (anyone
+    /// who can read the index can hold an exclusive one): apply's
+    /// --lock-timeout, or FileLock's default.
+    public var lockTimeout: Duration = FileLock.defaultTimeout
 
     /// Paths inside `root` (nil: this machine's own).
     public init(root: String? = nil) {
         resolver = PathResolver(root: root)
     }
 
-    public init(resolver: PathResolver) {
+    public init(resolver: PathResolver, lockTimeout: Duration = FileLock.defaultTimeout) {
         self.resolver = resolver
+        self.lockTimeout = lockTimeout
     }
 
     public func exists(_ path: String) -> Bool { resolver.exists(path) }
@@ -78,7 +83,7 @@ public struct DiskFiles: ConfigurationFiles {
         do {
             let index = try resolver.resolve(table.indexPath)
             guard index.exists else { return nil }  // a dangling link: apply says so itself
-            _ = try IndexFile.lookup(path: index.path, method: method, key: Array("postfix-tls-fix-probe".utf8))
+            _ = try IndexFile.lookup(path: index.path, method: method, key: Array("postfix-tls-fix-probe".utf8), lockTimeout: lockTimeout)
             return nil
         } catch {
             return error
@@ -112,7 +117,7 @@ public struct DiskFiles: ConfigurationFiles {
             throw .unreadable(path: table.displayIndexPath, cause: error)
         }
         do {
-            let state = try IndexState.isCurrent(resolved)
+            let state = try IndexState.isCurrent(resolved, lockTimeout: lockTimeout)
             return IndexCheck(reason: state.current ? nil : .stale, warnings: state.warnings)
         } catch {
             throw .unreadableIndex(path: table.displayIndexPath, cause: error)
