@@ -55,8 +55,6 @@ struct PlanBuilder {
     /// and each index must be built from the source with every table's
     /// edits in it.
     private var rebuilds: [(table: LoadedTable, reason: IndexRebuild.Reason)] = []
-    /// The tables with an index, by source path (for the rebuilds above).
-    private var indexedTables: [String: [LoadedTable]] = [:]
     private var plan = FixPlan()
 
     init(configuration: Configuration, servername: [UInt8]) {
@@ -99,7 +97,6 @@ struct PlanBuilder {
             } else {
                 appended[table.path] = sites
             }
-            remember(table)
             add(tableEdits(table, sites), to: table.path, text: table.text)
             plan.addsServername = true
             if table.delivery == .readAtStart { plan.reloadNeeded = true }
@@ -107,11 +104,9 @@ struct PlanBuilder {
             let earlier = table.source == nil ? [:] : lowercased[table.path] ?? [:]
             entries = entries.filter { earlier[$0.key] == nil }
             lowercased[table.path] = earlier.merging(entries) { first, _ in first }
-            remember(table)
             add(lowercaseEdits(table, entries), to: table.path, text: table.text)
             if table.delivery == .readAtStart { plan.reloadNeeded = true }
         case .rebuildIndex(let table, let reason):
-            remember(table)
             rebuilds.append((table, reason))
         }
     }
@@ -163,21 +158,10 @@ struct PlanBuilder {
             lowercased: lowercased[table.path] ?? [:], configDirectory: configuration.directory)
     }
 
-    private mutating func remember(_ table: LoadedTable) {
-        guard table.indexPath != nil, !(indexedTables[table.path] ?? []).contains(where: { $0.reference == table.reference }) else { return }
-        indexedTables[table.path, default: []].append(table)
-    }
-
     func finish() -> FixPlan {
         var plan = self.plan
-        var rebuilds = self.rebuilds
-        // Every index of a source this plan edits, also one whose own table
-        // needed nothing: it is built from the new source too.
-        for (path, tables) in indexedTables where appended[path] != nil || lowercased[path] != nil {
-            for table in tables where !rebuilds.contains(where: { $0.table.reference == table.reference }) {
-                rebuilds.append((table, .sourceChanged))
-            }
-        }
+        // Every index of an edited source has its own intent (the inspection's
+        // rebuildIndexesOfEditedSources); each is built from the final source.
         plan.rebuilds = rebuilds.map { rebuild($0.table, reason: $0.reason) }
         // Files in a stable order: main.cf, master.cf, then tables by path.
         let order = [configuration.mainCf.path, configuration.masterCf?.path].compactMap { $0 }
