@@ -72,6 +72,14 @@ public struct CommitJournal: Sendable {
         if try FileIdentity.of(path: path) != nil {
             throw .journalInvalid(path: path, reason: "a journal already exists; recover() must run first")
         }
+        // A waiting postmap holds the old index open for writing and would
+        // rebuild the new one by name as soon as the locks are released.
+        let writers = OpenWriters.of(entries.compactMap(\.replacedIdentity))
+        for entry in entries {
+            if let users = entry.replacedIdentity.flatMap({ writers[$0.key] }) {
+                throw .openForWriting(path: entry.targetPath, by: users)
+            }
+        }
         let oldFiles = entries.map { OldFile(at: $0.targetPath, identity: $0.replacedIdentity) }
         defer { for old in oldFiles { old.close() } }
         do {
@@ -102,7 +110,12 @@ public struct CommitJournal: Sendable {
             throw .commitInterrupted(journal: path, completed: completed, cause: "\(error)")
         }
         FaultInjection.point("journal: removed")
-        return oldFiles.compactMap { $0.keptIfChanged() }
+        // Writers that came after the look above, at the old file or at the new.
+        let lateWriters = OpenWriters.of(entries.flatMap { [$0.replacedIdentity, $0.stagedIdentity].compactMap { $0 } })
+        return zip(oldFiles, entries).compactMap { old, entry in
+            let users = [entry.replacedIdentity, entry.stagedIdentity].compactMap { $0.flatMap { lateWriters[$0.key] } }.joined()
+            return old.lateChange(writers: Array(users))
+        }
     }
 
     /// Completes a commit that was interrupted after its commit point, if
@@ -244,11 +257,16 @@ public struct CommitJournal: Sendable {
     }
 }
 
-/// A target's old version that another program changed while apply
-/// replaced it, kept beside it under `keptPath`.
+/// What another program did to a target while apply replaced it.
 public struct LateChange: Sendable, Equatable {
     public var targetPath: String
-    public var keptPath: String
+    /// Where the old version is kept when its bytes changed after they were
+    /// checked ("" when it could not be kept); nil when they did not.
+    public var keptPath: String?
+    /// Other processes that had the old or the new file open for writing
+    /// during the renames: a postmap among them rebuilds the new file by
+    /// name from the source as it read it.
+    public var writers: [FileUser]
 }
 
 /// A replaced file, held open across the renames.
@@ -265,19 +283,19 @@ private struct OldFile {
 
     func close() { if descriptor >= 0 { _ = Glibc.close(descriptor) } }
 
-    /// The old file kept as TARGET.changed-during-apply (.1, .2, ... when
-    /// taken) when its bytes changed after they were checked; nil otherwise.
-    /// A rename changes only its link count and ctime, so size and mtime
-    /// tell a writer.
-    func keptIfChanged() -> LateChange? {
-        guard descriptor >= 0, let identity else { return nil }
-        var now = stat()
-        guard fstat(descriptor, &now) == 0 else { return nil }
-        let changed = FileIdentity(now)
-        guard changed.size != identity.size || changed.modified != identity.modified else { return nil }
-        guard let kept = try? AtomicFile.keepCopy(of: descriptor, beside: targetPath, suffix: ".changed-during-apply") else {
-            return LateChange(targetPath: targetPath, keptPath: "")
+    /// What happened to the old file during the renames, or nil when
+    /// nothing did. When its bytes changed after they were checked it is
+    /// kept as TARGET.changed-during-apply (.1, .2, ... when taken). A
+    /// rename changes only its link count and ctime, so size and mtime tell
+    /// a writer.
+    func lateChange(writers: [FileUser]) -> LateChange? {
+        var change = LateChange(targetPath: targetPath, keptPath: nil, writers: writers)
+        if descriptor >= 0, let identity {
+            var now = stat()
+            if fstat(descriptor, &now) == 0, FileIdentity(now).size != identity.size || FileIdentity(now).modified != identity.modified {
+                change.keptPath = (try? AtomicFile.keepCopy(of: descriptor, beside: targetPath, suffix: ".changed-during-apply")) ?? ""
+            }
         }
-        return LateChange(targetPath: targetPath, keptPath: kept)
+        return change.keptPath == nil && writers.isEmpty ? nil : change
     }
 }

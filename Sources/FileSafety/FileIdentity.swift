@@ -45,6 +45,14 @@ public struct FileIdentity: Sendable, Hashable, CustomStringConvertible {
         device == other.device && inode == other.inode
     }
 
+    /// The file, whatever its contents: device and inode.
+    public struct Key: Sendable, Hashable {
+        public var device: UInt64
+        public var inode: UInt64
+    }
+
+    public var key: Key { Key(device: device, inode: inode) }
+
     public var description: String {
         "device \(device) inode \(inode) size \(size) mtime \(modified) ctime \(changed)"
     }

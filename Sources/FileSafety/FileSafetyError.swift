@@ -33,6 +33,9 @@ public enum FileSafetyError: Error, CustomStringConvertible, Equatable, Sendable
     case stagedFileFinished(path: String, state: String)
     /// The file changed (another writer) after its old version was read.
     case targetChanged(path: String)
+    /// Other processes hold the target open for writing (a postmap waiting
+    /// for the index lock): nothing was replaced.
+    case openForWriting(path: String, by: [FileUser])
     /// A commit journal that cannot be trusted or understood.
     case journalInvalid(path: String, reason: String)
     /// A journaled commit failed after its commit point: `completed` were
@@ -65,6 +68,8 @@ public enum FileSafetyError: Error, CustomStringConvertible, Equatable, Sendable
             return "cannot finish the new version of \(path): it was already \(state)"
         case let .targetChanged(path):
             return "\(path) was changed by another program while this one was preparing its new version"
+        case let .openForWriting(path, users):
+            return "\(path): open for writing by \(users.map(\.description).joined(separator: ", ")), which may rewrite it once apply is done"
         case let .journalInvalid(path, reason):
             return "cannot use the journal \(path): \(reason); check it and remove it by hand"
         case let .commitInterrupted(journal, completed, cause):

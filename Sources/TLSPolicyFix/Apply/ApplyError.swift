@@ -38,10 +38,14 @@ public enum ApplyError: Error, Sendable, CustomStringConvertible {
     /// A file apply wrote was replaced by another program right after;
     /// `done` says what apply had replaced.
     case replacedMeanwhile(path: String, done: ApplyReport)
-    /// Another program changed files while apply replaced them: each
-    /// changed old version is kept beside its file ("" when it could not
-    /// be); `done` says what apply had replaced.
-    case changedWhileReplaced(changes: [(path: String, kept: String)], done: ApplyReport)
+    /// Another program changed files while apply replaced them (each
+    /// changed old version is kept beside its file, "" when it could not
+    /// be), or had them open for writing; paths as the admin knows them.
+    /// `done` says what apply had replaced.
+    case changedWhileReplaced(changes: [LateChange], done: ApplyReport)
+    /// Another program has a file open for writing that apply would
+    /// replace (a postmap waiting for the index lock).
+    case openForWriting(path: String, by: [FileUser])
     /// The files were written, but `postfix reload` failed.
     case reloadFailed(PostfixToolError)
 
@@ -89,13 +93,35 @@ public enum ApplyError: Error, Sendable, CustomStringConvertible {
         case .replacedMeanwhile(let path, _):
             return "apply interrupted: \(path) was replaced by another program right after this one wrote it; run apply again to complete it"
         case .changedWhileReplaced(let changes, _):
-            return changes.map { change in
-                "\(change.path) was changed by another program while apply replaced it; "
-                    + (change.kept.isEmpty ? "that version could not be kept" : "that version is kept as \(change.kept)")
-            }.joined(separator: "; ") + ": merge its change by hand, then run apply again"
+            return changes.map(Self.describe).joined(separator: "; ")
+        case .openForWriting(let path, let users):
+            return
+                "\(path): open for writing by \(Self.list(users)), which would rewrite it from what it read once apply is done; run apply again when it has finished; nothing replaced"
         case .reloadFailed(let cause):
             return "the fix is written, but Postfix was not reloaded: \(cause); run `postfix reload` by hand"
         }
+    }
+}
+
+extension ApplyError {
+    private static func list(_ users: [FileUser]) -> String {
+        users.map(\.description).joined(separator: ", ")
+    }
+
+    private static func describe(_ change: LateChange) -> String {
+        var parts: [String] = []
+        if let kept = change.keptPath {
+            parts.append(
+                "\(change.targetPath) was changed by another program while apply replaced it; "
+                    + (kept.isEmpty ? "that version could not be kept" : "that version is kept as \(kept)")
+                    + ": merge its change by hand, then run apply again")
+        }
+        if !change.writers.isEmpty {
+            parts.append(
+                "\(change.targetPath) was open for writing by \(list(change.writers)) while apply replaced it; it may rebuild the new file from what it read: run apply again when it has finished"
+            )
+        }
+        return parts.joined(separator: "; ")
     }
 }
 

@@ -115,6 +115,9 @@ extension ApplyTransaction {
             if case .targetChanged(let path) = error {
                 throw .changedMeanwhile(path: order.first { $0.file.targetPath == path }?.target.display ?? path)
             }
+            if case .openForWriting(let path, let users) = error {
+                throw .openForWriting(path: order.first { $0.file.targetPath == path }?.target.display ?? path, by: users)
+            }
             if case .commitInterrupted(_, let completed, _) = error {
                 committed = true
                 for (file, target) in order where completed.contains(file.targetPath) { recordReplaced(target) }
@@ -130,10 +133,10 @@ extension ApplyTransaction {
         for (_, target) in order { recordReplaced(target) }
         if !lateChanges.isEmpty {
             let changes = lateChanges.map { change in
-                (
-                    path: order.first { $0.file.targetPath == change.targetPath }?.target.display ?? change.targetPath,
-                    kept: change.keptPath.isEmpty ? "" : configuration.displayPath(change.keptPath)
-                )
+                var shown = change
+                shown.targetPath = order.first { $0.file.targetPath == change.targetPath }?.target.display ?? change.targetPath
+                shown.keptPath = change.keptPath.map { $0.isEmpty ? "" : configuration.displayPath($0) }
+                return shown
             }
             throw .changedWhileReplaced(changes: changes, done: partialReport)
         }
