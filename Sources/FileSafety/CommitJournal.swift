@@ -40,9 +40,33 @@ public struct JournalRecovery: Sendable, Equatable {
 public struct CommitJournal: Sendable {
     /// The journal file.
     public let path: String
+    /// Where the journal is written, read and removed: the directory a
+    /// run resolved (and locked and checked) once.
+    private let place: ResolvedPath?
 
+    /// The journal at `path`, resolved once, when first needed.
     public init(path: String) {
         self.path = path
+        place = nil
+    }
+
+    /// The journal at a place the caller's run resolved.
+    public init(at place: ResolvedPath) {
+        path = place.path
+        self.place = place
+    }
+
+    /// Where the journal is, and its name there.
+    private func location() throws(FileSafetyError) -> (directory: PinnedDirectory, name: String) {
+        let resolved: ResolvedPath
+        if let place { resolved = place } else { resolved = try ResolvedPath.resolving(path) }
+        return (resolved.directory, try resolved.fileName())
+    }
+
+    /// Whether there is a journal (of an interrupted commit).
+    public var exists: Bool {
+        guard let journal = try? location() else { return false }
+        return (try? journal.directory.status(of: journal.name)) != nil
     }
 
     /// Replaces each staged file's target, in the given order, as one
@@ -62,14 +86,15 @@ public struct CommitJournal: Sendable {
     public func commit(_ files: [(file: StagedFile, expected: FileIdentity?)]) throws(FileSafetyError) -> [LateChange] {
         var entries: [JournalEntry] = []
         for (file, expected) in files {
-            let current = try FileIdentity.of(path: file.targetPath)
+            let current = try file.targetIdentity()
             guard current == expected else { throw .targetChanged(path: file.targetPath) }
             entries.append(
                 JournalEntry(
                     temporaryPath: file.temporaryPath, targetPath: file.targetPath,
                     replacedIdentity: current, stagedIdentity: file.stagedIdentity))
         }
-        if try FileIdentity.of(path: path) != nil {
+        let journal = try location()
+        if try journal.directory.status(of: journal.name) != nil {
             throw .journalInvalid(path: path, reason: "a journal already exists; recover() must run first")
         }
         // A waiting postmap holds the old index open for writing and would
@@ -80,11 +105,11 @@ public struct CommitJournal: Sendable {
                 throw .openForWriting(path: entry.targetPath, by: users)
             }
         }
-        let oldFiles = entries.map { OldFile(at: $0.targetPath, identity: $0.replacedIdentity) }
+        let oldFiles = zip(files, entries).map { OldFile(of: $0.file, identity: $1.replacedIdentity) }
         defer { for old in oldFiles { old.close() } }
         do {
             let journal = try AtomicFile.stage(
-                replacing: path, contents: CommitJournal.encode(entries),
+                replacing: place ?? ResolvedPath.resolving(path), contents: CommitJournal.encode(entries),
                 metadataForNewFile: FileMetadata(mode: 0o600, uid: geteuid(), gid: getegid()))
             try journal.commit()
         } catch let error as FileSafetyError {
@@ -129,13 +154,17 @@ public struct CommitJournal: Sendable {
         defer { locks.forEach { $0.release() } }
         for entry in entries { locks += try lock(entry.targetPath) }
 
+        // The targets' directories are resolved once, here; each check and
+        // rename below works in the directory found.
+        let targets = PathResolver(root: nil)
         var recovery = JournalRecovery()
-        var pending: [JournalEntry] = []
+        var pending: [(entry: JournalEntry, place: RecoveryPlace)] = []
         for entry in entries {
-            let staged = try FileIdentity.of(path: entry.temporaryPath)
-            let target = try FileIdentity.of(path: entry.targetPath)
+            let place = try RecoveryPlace(entry, resolver: targets)
+            let staged = try place.directory.identity(of: place.temporaryName)
+            let target = try place.directory.identity(of: place.targetName)
             if let staged, staged.isSameFile(as: entry.stagedIdentity) {
-                pending.append(entry)
+                pending.append((entry, place))
             } else if let target, target.isSameFile(as: entry.stagedIdentity) {
                 recovery.alreadyReplaced.append(entry.targetPath)
             } else {
@@ -144,15 +173,15 @@ public struct CommitJournal: Sendable {
         }
         // All or nothing for what is left: one target edited since the
         // crash means the change no longer applies to what is there.
-        let unchanged = try pending.allSatisfy { try FileIdentity.of(path: $0.targetPath) == $0.replacedIdentity }
-        for entry in pending {
+        let unchanged = try pending.allSatisfy { try $0.place.directory.identity(of: $0.place.targetName) == $0.entry.replacedIdentity }
+        for (entry, place) in pending {
             if unchanged {
-                try SystemCalls.rename(entry.temporaryPath, to: entry.targetPath)
-                try StagedFile.syncDirectory(of: entry.targetPath)
+                try place.directory.rename(place.temporaryName, to: place.targetName)
+                try place.directory.sync()
                 FaultInjection.point("recover: renamed")
                 recovery.completed.append(entry.targetPath)
             } else {
-                try SystemCalls.unlinkIfPresent(entry.temporaryPath)
+                try place.directory.unlinkIfPresent(place.temporaryName)
                 recovery.abandoned.append(entry.targetPath)
             }
         }
@@ -161,8 +190,9 @@ public struct CommitJournal: Sendable {
     }
 
     private func removeJournal() throws(FileSafetyError) {
-        try SystemCalls.unlinkIfPresent(path)
-        try StagedFile.syncDirectory(of: path)
+        let journal = try location()
+        try journal.directory.unlinkIfPresent(journal.name)
+        try journal.directory.sync()
         FaultInjection.point("journal: removed")
     }
 
@@ -172,7 +202,8 @@ public struct CommitJournal: Sendable {
     /// its place is refused below instead of holding apply (and its lock)
     /// in open(2) for ever; a regular file reads the same either way.
     private func readJournal() throws(FileSafetyError) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        let journal = try location()
+        let fd = journal.directory.open(journal.name, O_RDONLY | O_NONBLOCK)
         if fd < 0 {
             let code = errno
             if code == ENOENT { return nil }
@@ -269,16 +300,36 @@ public struct LateChange: Sendable, Equatable {
     public var writers: [FileUser]
 }
 
+/// Where an entry of an interrupted commit is: its target's directory,
+/// resolved once, and the two names in it (decode() checked that the
+/// temporary file is the target's sibling).
+private struct RecoveryPlace {
+    let directory: PinnedDirectory
+    let targetName: String
+    let temporaryName: String
+
+    init(_ entry: JournalEntry, resolver: PathResolver) throws(FileSafetyError) {
+        let (parent, name) = TemporaryName.split(entry.targetPath)
+        directory = try resolver.directory(parent)
+        targetName = name
+        temporaryName = TemporaryName.split(entry.temporaryPath).name
+    }
+}
+
 /// A replaced file, held open across the renames.
 private struct OldFile {
+    let directory: PinnedDirectory
+    let targetName: String
     let targetPath: String
     let identity: FileIdentity?
     let descriptor: Int32
 
-    init(at targetPath: String, identity: FileIdentity?) {
-        self.targetPath = targetPath
+    init(of staged: StagedFile, identity: FileIdentity?) {
+        directory = staged.directory
+        targetName = staged.targetName
+        targetPath = staged.targetPath
         self.identity = identity
-        descriptor = identity == nil ? -1 : open(targetPath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        descriptor = identity == nil ? -1 : staged.openTarget()
     }
 
     func close() { if descriptor >= 0 { _ = Glibc.close(descriptor) } }
@@ -293,7 +344,8 @@ private struct OldFile {
         if descriptor >= 0, let identity {
             var now = stat()
             if fstat(descriptor, &now) == 0, FileIdentity(now).size != identity.size || FileIdentity(now).modified != identity.modified {
-                change.keptPath = (try? AtomicFile.keepCopy(of: descriptor, beside: targetPath, suffix: ".changed-during-apply")) ?? ""
+                change.keptPath =
+                    (try? AtomicFile.keepCopy(of: descriptor, in: directory, named: targetName, suffix: ".changed-during-apply")) ?? ""
             }
         }
         return change.keptPath == nil && writers.isEmpty ? nil : change

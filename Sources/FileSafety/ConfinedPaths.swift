@@ -120,6 +120,17 @@ public final class PathResolver: Sendable {
         }
     }
 
+    /// The directory `path` leads to, every link on the way (the last
+    /// name's included) followed.
+    public func directory(_ path: String) throws(FileSafetyError) -> PinnedDirectory {
+        let components = try components(of: path)
+        return try memory.withLock { memory throws(FileSafetyError) -> PinnedDirectory in
+            var walk = Walk(memory: memory, path: path, root: root)
+            defer { memory = walk.memory }
+            return try walk.directory(components)
+        }
+    }
+
     /// Whether something is at `path` (a dangling link counts).
     public func exists(_ path: String) -> Bool {
         guard let resolved = try? resolve(path) else { return false }

@@ -9,13 +9,17 @@ import Glibc
 
 enum ExtendedAttributes {
     /// Copies every extended attribute of `source` (not following a final
-    /// link; the caller passes the resolved target) to `descriptor`. A
+    /// link; the caller passes the resolved target, through its pinned
+    /// directory; `named` is its path for messages) to `descriptor`. A
     /// security.* attribute the kernel will not let us set (an SELinux label
     /// the policy assigns itself) is left to the policy; any other failure
     /// is an error, so that a replacement never silently drops an ACL.
-    static func copy(from source: String, to descriptor: Int32, path: String) throws(FileSafetyError) {
-        for name in try names(of: source) {
-            let value = try value(of: name, at: source)
+    static func copy(from source: String, named: String, to descriptor: Int32, path: String) throws(FileSafetyError) {
+        let names: [String]
+        do { names = try self.names(of: source) } catch { throw error.naming(named) }
+        for name in names {
+            let value: [UInt8]
+            do { value = try self.value(of: name, at: source) } catch { throw error.naming(named) }
             let result = value.withUnsafeBytes { fsetxattr(descriptor, name, $0.baseAddress, $0.count, 0) }
             guard result != 0 else { continue }
             let code = errno

@@ -27,19 +27,27 @@ public struct FileLock: Sendable {
     /// Takes an exclusive lock on the regular file `path` (not following a
     /// final symlink), waiting at most `timeout` (.zero: not at all,
     /// lockBusy when held).
-    public static func exclusive(path: String, timeout: Duration) throws(FileSafetyError) -> FileLock {
-        try FileLock(path: path, operation: LOCK_EX, timeout: timeout)
+    /// `pinned` is the same file through a pinned directory (ResolvedPath's
+    /// pinnedPath), which is what is opened when given; `path` names it in
+    /// messages.
+    public static func exclusive(path: String, through pinned: String? = nil, timeout: Duration) throws(FileSafetyError) -> FileLock {
+        try FileLock(path: path, opening: pinned ?? path, operation: LOCK_EX, timeout: timeout)
     }
 
     /// Takes a shared lock on `path`, the lock Postfix readers take.
     public static func shared(path: String, timeout: Duration) throws(FileSafetyError) -> FileLock {
-        try FileLock(path: path, operation: LOCK_SH, timeout: timeout)
+        try FileLock(path: path, opening: path, operation: LOCK_SH, timeout: timeout)
     }
 
-    private init(path: String, operation: Int32, timeout: Duration) throws(FileSafetyError) {
+    private init(path: String, opening: String, operation: Int32, timeout: Duration) throws(FileSafetyError) {
         // O_NOFOLLOW: lock the file itself, not whatever a link points to;
         // callers resolve links first when they mean the target.
-        let (fd, _) = try FileReader.openRegularFile(path, flags: O_RDONLY | O_NOFOLLOW)
+        let fd: Int32
+        do {
+            (fd, _) = try FileReader.openRegularFile(opening, flags: O_RDONLY | O_NOFOLLOW)
+        } catch {
+            throw error.naming(path)
+        }
         let descriptor = FileDescriptor(rawValue: fd)
         do {
             try Self.acquire(descriptor, operation: operation, path: path, deadline: Deadline(timeout))
@@ -64,10 +72,15 @@ public struct FileLock: Sendable {
     /// there (a read-only or full file system, a directory this user may
     /// not write): this apply cannot write there either (it stages beside
     /// each target), and the caller's own checks say why.
-    public static func ownLockFile(_ path: String, timeout: Duration) throws(FileSafetyError) -> FileLock? {
+    ///
+    /// `lockFile` is the file in a pinned directory (that directory's
+    /// pinnedPath(of:)), which every step opens, checks and removes when
+    /// given; `path` names it in messages.
+    public static func ownLockFile(_ path: String, through lockFile: String? = nil, timeout: Duration) throws(FileSafetyError) -> FileLock? {
         let deadline = Deadline(timeout)
+        let opening = lockFile ?? path
         while true {
-            let fd = open(path, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
+            let fd = open(opening, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
             guard fd >= 0 else {
                 let code = errno
                 if code == EROFS || code == ENOSPC || code == EDQUOT || code == EACCES { return nil }
@@ -81,7 +94,7 @@ public struct FileLock: Sendable {
                 }
                 if let reason = untrustworthy(opened) { throw FileSafetyError.untrustedLockFile(path: path, reason: reason) }
                 try acquire(descriptor, operation: LOCK_EX, path: path, deadline: deadline)
-                guard stillNamed(path, opened) else {
+                guard stillNamed(opening, opened) else {
                     try? descriptor.close()
                     continue  // its holder removed it on release: lock the new one
                 }
@@ -89,7 +102,7 @@ public struct FileLock: Sendable {
                 try? descriptor.close()
                 throw error
             }
-            return FileLock(path: path, holder: Holder(descriptor, removeOnRelease: path))
+            return FileLock(path: path, holder: Holder(descriptor, removeOnRelease: opening))
         }
     }
 
@@ -118,16 +131,21 @@ public struct FileLock: Sendable {
     /// can be waited on). release() removes "<path>.tmp" before unlocking,
     /// which is what a waiting postconf expects of a finished writer. Our
     /// own new version of `path` goes through AtomicFile as usual.
-    public static func postfixEdit(of path: String, timeout: Duration = defaultTimeout) throws(FileSafetyError) -> FileLock {
+    /// `pinned` is `path` through a pinned directory (its pinnedPath(of:)),
+    /// by which the lock file is opened, checked and removed when given.
+    public static func postfixEdit(of path: String, through pinned: String? = nil, timeout: Duration = defaultTimeout) throws(FileSafetyError)
+        -> FileLock
+    {
         let lockPath = path + ".tmp"
+        let opening = (pinned ?? path) + ".tmp"
         let deadline = Deadline(timeout)
         while true {
             // O_NONBLOCK: opening a FIFO for writing would wait for a reader.
-            let fd = open(lockPath, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
+            let fd = open(opening, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
             guard fd >= 0 else {
                 let code = errno
                 if code == ENXIO {  // a FIFO nobody reads: a leftover like any other
-                    try SystemCalls.unlinkIfPresent(lockPath)
+                    try SystemCalls.unlinkIfPresent(opening)
                     continue
                 }
                 throw .systemCallFailed(operation: "open the postconf lock file", path: lockPath, errno: Errno(rawValue: code))
@@ -139,13 +157,13 @@ public struct FileLock: Sendable {
                     throw FileSafetyError.systemCallFailed(operation: "stat", path: lockPath, errno: Errno(rawValue: errno))
                 }
                 try acquire(descriptor, operation: LOCK_EX, path: lockPath, deadline: deadline)
-                guard stillNamed(lockPath, opened) else {
+                guard stillNamed(opening, opened) else {
                     try? descriptor.close()
                     continue  // another writer finished with it meanwhile
                 }
                 _ = fstat(fd, &opened)  // as it is now that we hold it
                 if (opened.st_mode & S_IFMT) != S_IFREG || opened.st_size > 0 || opened.st_nlink > 1 || (opened.st_mode & 0o777) != 0o600 {
-                    try SystemCalls.unlinkIfPresent(lockPath)
+                    try SystemCalls.unlinkIfPresent(opening)
                     try? descriptor.close()
                     continue
                 }
@@ -153,7 +171,7 @@ public struct FileLock: Sendable {
                 try? descriptor.close()
                 throw error
             }
-            return FileLock(path: lockPath, holder: Holder(descriptor, removeOnRelease: lockPath))
+            return FileLock(path: lockPath, holder: Holder(descriptor, removeOnRelease: opening))
         }
     }
 

@@ -50,39 +50,39 @@ public enum TemporaryName {
 }
 
 public enum AbandonedTemporaryFiles {
-    /// Removes the temporary files beside `targetPath` (symlinks resolved)
-    /// whose writer no longer runs, and returns their paths. Only regular
-    /// files with exactly our naming scheme are touched. Call it while
-    /// holding the lock that serializes writers of the target.
-    public static func remove(beside targetPath: String) throws -> [String] {
-        let found = try find(beside: targetPath)
-        for path in found { try SystemCalls.unlinkIfPresent(path) }
-        return found
+    /// Removes the temporary files beside `target` (in the directory its
+    /// resolution pinned) whose writer no longer runs, and returns their
+    /// paths. Only regular files with exactly our naming scheme are
+    /// touched. Call it while holding the lock that serializes writers of
+    /// the target.
+    public static func remove(beside target: ResolvedPath) throws -> [String] {
+        let found = try names(beside: target)
+        for name in found { try target.directory.unlinkIfPresent(name) }
+        return found.map(target.directory.child)
     }
 
-    /// The temporary files beside `targetPath` (symlinks resolved) whose
-    /// writer no longer runs: regular files with exactly our naming scheme.
+    /// The same for a path this process names, resolved once here.
+    public static func remove(beside targetPath: String) throws -> [String] {
+        try remove(beside: ResolvedPath.resolving(targetPath))
+    }
+
+    /// The temporary files beside `target` whose writer no longer runs:
+    /// regular files with exactly our naming scheme.
+    public static func find(beside target: ResolvedPath) throws -> [String] {
+        try names(beside: target).map(target.directory.child)
+    }
+
     public static func find(beside targetPath: String) throws -> [String] {
-        let resolved = try resolveSymlinks(targetPath)
-        let (directory, base) = TemporaryName.split(resolved)
-        guard let stream = opendir(directory) else {
-            let code = errno
-            if code == ENOENT { return [] }
-            throw FileSafetyError.systemCallFailed(operation: "list the directory", path: directory, errno: .init(rawValue: code))
+        try find(beside: ResolvedPath.resolving(targetPath))
+    }
+
+    private static func names(beside target: ResolvedPath) throws -> [String] {
+        let base = try target.fileName()
+        return try target.directory.names().filter { name in
+            guard let pid = TemporaryName.writer(of: name, for: base, derived: true), !isRunning(pid) else { return false }
+            guard let status = try target.directory.status(of: name) else { return false }
+            return (status.st_mode & S_IFMT) == S_IFREG
         }
-        defer { closedir(stream) }
-        var removed: [String] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            guard let pid = TemporaryName.writer(of: name, for: base, derived: true), !isRunning(pid) else { continue }
-            let path = directory == "/" ? "/" + name : directory + "/" + name
-            var st = stat()
-            guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
-            removed.append(path)
-        }
-        return removed
     }
 
     /// Whether a process with this pid exists (EPERM: it does, owned by another user).

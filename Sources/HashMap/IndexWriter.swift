@@ -118,15 +118,31 @@ public enum IndexWriter {
         utf8KeyFolding: Bool = false,
         meanwhile: () -> Bool = { false }
     ) throws -> (staged: StagedFile, report: IndexBuildReport) {
+        try build(
+            from: source, replacing: ResolvedPath.resolving(indexPath), method: method, metadataForNewFile: metadataForNewFile,
+            utf8KeyFolding: utf8KeyFolding, meanwhile: meanwhile)
+    }
+
+    /// The same for an index a run has resolved: the new database is
+    /// written in the directory the resolution pinned.
+    public static func build(
+        from source: some IndexSource,
+        replacing index: ResolvedPath,
+        method: IndexAccessMethod,
+        metadataForNewFile: FileMetadata,
+        utf8KeyFolding: Bool = false,
+        meanwhile: () -> Bool = { false }
+    ) throws -> (staged: StagedFile, report: IndexBuildReport) {
+        let indexPath = index.path
         let utf8 = utf8KeyFolding
         let recordCount = source.recordCount
         let sizing = Sizing(recordCount: recordCount, payloadBytes: estimatedPayload(of: source), method: method)
         let order = method == .hash ? bucketOrder(of: source, bucketBits: sizing.bucketBits, utf8: utf8) : nil
         var outcome = InsertOutcome()
         let staged = try AtomicFile.stage(
-            replacing: indexPath, metadataForNewFile: metadataForNewFile
-        ) { tempPath, _ in
-            let database = try BerkeleyDatabase(path: tempPath, method: method)
+            replacing: index, metadataForNewFile: metadataForNewFile
+        ) { file in
+            let database = try BerkeleyDatabase(path: file.temporaryPath, method: method, openPath: file.pinnedTemporaryPath)
             try database.configureForCreation(
                 pageSize: PostmapConventions.pageSize,
                 hashElements: UInt32(PostmapConventions.minimumHashElements), cacheBytes: sizing.cacheBytes)

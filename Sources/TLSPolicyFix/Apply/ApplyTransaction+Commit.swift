@@ -32,7 +32,8 @@ extension ApplyTransaction {
     private func stageSource(_ target: WriteTarget) throws(ApplyError) -> StagedFile {
         do {
             let change = plan.changes.first { $0.path == target.path }!
-            return try AtomicFile.stage(replacing: real(target.path, display: target.display), contents: change.newBytes, metadataForNewFile: nil)
+            return try AtomicFile.stage(
+                replacing: located(target.path, display: target.display), contents: change.newBytes, metadataForNewFile: nil)
         } catch {
             throw .writeFailed(path: target.display, cause: error)
         }
@@ -42,15 +43,18 @@ extension ApplyTransaction {
         // libdb and postmap open what they are given by name: give them
         // the files the resolver found, not the names that led there.
         var rebuild = planned
-        rebuild.indexPath = try real(planned.indexPath, display: planned.displayIndexPath)
-        rebuild.sourcePath = try real(planned.sourcePath, display: planned.displayIndexPath)
+        let index = try located(planned.indexPath, display: planned.displayIndexPath)
+        let source = try located(planned.sourcePath, display: planned.displayIndexPath)
+        rebuild.indexPath = index.path
+        rebuild.sourcePath = source.path
         rebuild.configDirectory = canonicalDirectory
         let newSourceBytes = { [plan] in plan.changes.first { $0.path == planned.sourcePath }?.newBytes ?? rebuild.source.text.bytes }
         var warnings: [String] = []
         defer { postmapWarnings += warnings.map { (rebuild.displayIndexPath, rebuild.reference.description, $0) } }
         do {
             return try IndexBuilder.stage(
-                rebuild, table: EditedTableSource(planned), newSourceBytes: newSourceBytes, warnings: &warnings, meanwhile: meanwhile)
+                rebuild, index: index, source: source, table: EditedTableSource(planned), newSourceBytes: newSourceBytes,
+                warnings: &warnings, meanwhile: meanwhile)
         } catch {
             throw .index(error)
         }
@@ -61,7 +65,7 @@ extension ApplyTransaction {
     private mutating func stageIndexWithSource(_ rebuild: IndexRebuild, index: WriteTarget, source: WriteTarget) throws(ApplyError) {
         let file: FileBeingStaged
         do {
-            file = try AtomicFile.begin(replacing: real(source.path, display: source.display), metadataForNewFile: nil)
+            file = try AtomicFile.begin(replacing: located(source.path, display: source.display), metadataForNewFile: nil)
         } catch {
             throw .writeFailed(path: source.display, cause: error)
         }
@@ -92,9 +96,9 @@ extension ApplyTransaction {
 
     mutating func makeBackups() throws(ApplyError) {
         guard let suffix = writeOptions.backupSuffix else { return }
-        for (file, target) in commitOrder where FileReader.exists(file.targetPath) {
+        for (file, target) in commitOrder {
             do {
-                backups.append(try AtomicFile.backUp(file.targetPath, suffix: suffix))
+                if let backup = try AtomicFile.backUp(replacedBy: file, suffix: suffix) { backups.append(backup) }
             } catch {
                 throw .cannotBackUp(path: target.display, cause: error)
             }
@@ -141,7 +145,7 @@ extension ApplyTransaction {
             throw .changedWhileReplaced(changes: changes, done: partialReport)
         }
         for (file, target) in order {
-            guard let now = try? FileIdentity.of(path: file.targetPath), now.isSameFile(as: file.stagedIdentity) else {
+            guard let now = try? file.targetIdentity(), now.isSameFile(as: file.stagedIdentity) else {
                 throw .replacedMeanwhile(path: target.display, done: partialReport)
             }
         }

@@ -46,6 +46,11 @@ public struct ApplyTransaction {
     let resolver: PathResolver
     /// The configuration directory with symbolic links resolved.
     var canonicalDirectory = ""
+    /// The configuration directory as resolved, held open: its lock files
+    /// and the journal are opened, created and removed through it.
+    var configDirectory: PinnedDirectory?
+    /// The journal's place in the configuration directory as resolved.
+    var journalPlace: ResolvedPath?
     var directoryLock: FileLock?
     var writerLocks: [FileLock] = []
     /// Targets another program changed while they were replaced.
@@ -128,13 +133,21 @@ public struct ApplyTransaction {
 // MARK: - The steps
 
 extension ApplyTransaction {
-    var journal: CommitJournal { CommitJournal(path: joinPath(canonicalDirectory, Self.journalName)) }
+    var journal: CommitJournal {
+        journalPlace.map(CommitJournal.init(at:)) ?? CommitJournal(path: joinPath(canonicalDirectory, Self.journalName))
+    }
 
     /// `path` as the resolver resolved it (links followed once, inside the
     /// root): every step after the plan reads and writes there.
     func real(_ path: String, display: String) throws(ApplyError) -> String {
+        try located(path, display: display).path
+    }
+
+    /// The same as a name in the directory the resolution pinned, which
+    /// the writes work in.
+    func located(_ path: String, display: String) throws(ApplyError) -> ResolvedPath {
         do {
-            return try resolver.resolve(path).path
+            return try resolver.resolve(path)
         } catch {
             throw .unresolvable(path: display, cause: error)
         }
@@ -149,14 +162,19 @@ extension ApplyTransaction {
 
     mutating func lockDirectory() throws(FixError) {
         do {
-            canonicalDirectory = try resolver.resolve(location.directory).path
+            let directory = try resolver.directory(location.directory)
+            configDirectory = directory
+            canonicalDirectory = directory.path
+            journalPlace = try resolver.resolve(joinPath(location.directory, Self.journalName))
         } catch {
             throw .apply(.unreadable(path: location.directory, reason: LoadError.reason(error)))
         }
         do {
             // Not the directory itself, which anyone may open and flock:
             // a file only this user can open, removed when released.
-            directoryLock = try FileLock.ownLockFile(joinPath(canonicalDirectory, WriteTarget.applyLockName), timeout: options.lockTimeout)
+            directoryLock = try FileLock.ownLockFile(
+                joinPath(canonicalDirectory, WriteTarget.applyLockName), through: configDirectory?.pinnedPath(of: WriteTarget.applyLockName),
+                timeout: options.lockTimeout)
         } catch {
             throw .apply(.cannotLockDirectory(path: location.directory, cause: error))
         }
@@ -169,15 +187,16 @@ extension ApplyTransaction {
         let journal = self.journal
         let postfixLockFiles = ["main.cf", "master.cf"].map { joinPath(canonicalDirectory, $0) }.filter { FileReader.exists($0 + ".tmp") }
         do throws(ApplyError) {
-            if FileReader.exists(journal.path) || !postfixLockFiles.isEmpty {
+            if journal.exists || !postfixLockFiles.isEmpty {
                 try checkConfigurationDirectory()
             }
-            if FileReader.exists(journal.path) {
-                let (canonicalDirectory, postfixFiles, timeout) = (self.canonicalDirectory, self.postfixFiles, options.lockTimeout)
+            if journal.exists {
+                let (directory, postfixFiles, timeout) = (configDirectory!, self.postfixFiles, options.lockTimeout)
                 do {
                     recovery =
                         try journal.recover { target in
-                            try WriteTarget.writerLocks(for: target, postfixFiles: postfixFiles, in: canonicalDirectory, timeout: timeout)
+                            try WriteTarget.writerLocks(
+                                for: ResolvedPath.resolving(target), postfixFiles: postfixFiles, in: directory, timeout: timeout)
                         } ?? recovery
                 } catch {
                     throw .recoveryFailed(cause: error)
@@ -187,7 +206,8 @@ extension ApplyTransaction {
             throw .apply(error)
         }
         for file in postfixLockFiles {
-            (try? FileLock.postfixEdit(of: file, timeout: options.lockTimeout))?.release()
+            let name = String(file.split(separator: "/").last!)
+            (try? FileLock.postfixEdit(of: file, through: configDirectory?.pinnedPath(of: name), timeout: options.lockTimeout))?.release()
         }
     }
 
@@ -236,26 +256,22 @@ extension ApplyTransaction {
 
     mutating func removeAbandonedTemporaryFiles() {
         let paths = preview!.inspection.writableFiles + targets.map(\.path) + targets.compactMap(\.sourcePath)
-        for path in Set(paths.map({ (try? resolver.resolve($0).path) ?? $0 }) + [journal.path]).sorted()
-        where Self.onlyOwnersCanRename(directoryOf: path) {
-            removedTemporaryFiles += (try? AbandonedTemporaryFiles.remove(beside: path)) ?? []
+        var places = paths.compactMap { try? resolver.resolve($0) } + (journalPlace.map { [$0] } ?? [])
+        places = Dictionary(places.map { ($0.path, $0) }) { first, _ in first }.values.sorted { $0.path < $1.path }
+        for place in places where Self.onlyOwnersCanRename(in: place.directories) {
+            removedTemporaryFiles += (try? AbandonedTemporaryFiles.remove(beside: place)) ?? []
         }
     }
 
-    /// Whether every directory from `path`'s up to / belongs to root or to
-    /// this user and no one else may rename in it (not writable by group or
-    /// others, unless sticky): removing by name is then removing what was
-    /// listed. Elsewhere a killed run's leftovers stay (check names them).
-    static func onlyOwnersCanRename(directoryOf path: String) -> Bool {
-        var directory = TemporaryFilesPath.directory(of: path)
-        guard directory.hasPrefix("/") else { return false }
-        while true {
-            var st = stat()
-            guard lstat(directory, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return false }
-            guard st.st_uid == 0 || st.st_uid == geteuid() else { return false }
-            if st.st_mode & (S_IWGRP | S_IWOTH) != 0 && st.st_mode & S_ISVTX == 0 { return false }
-            if directory == "/" { return true }
-            directory = TemporaryFilesPath.directory(of: directory)
+    /// Whether every directory from a file's up to / (as its resolution
+    /// pinned them) belongs to root or to this user and no one else may
+    /// rename in it (not writable by group or others, unless sticky):
+    /// removing by name is then removing what was listed. Elsewhere a
+    /// killed run's leftovers stay (check names them).
+    static func onlyOwnersCanRename(in directories: [PinnedDirectory]) -> Bool {
+        directories.allSatisfy { directory in
+            (directory.mode & S_IFMT) == S_IFDIR && (directory.owner == 0 || directory.owner == geteuid())
+                && (directory.mode & (S_IWGRP | S_IWOTH) == 0 || directory.mode & S_ISVTX != 0)
         }
     }
 
@@ -265,7 +281,7 @@ extension ApplyTransaction {
         for target in targets.filter({ $0.role == .postfixConfig }) + targets.filter({ $0.role != .postfixConfig }) {
             do {
                 writerLocks += try WriteTarget.writerLocks(
-                    for: real(target.path, display: target.display), postfixFiles: postfixFiles, in: canonicalDirectory,
+                    for: located(target.path, display: target.display), postfixFiles: postfixFiles, in: configDirectory!,
                     timeout: options.lockTimeout)
                 FaultInjection.point("apply: writer locked")
             } catch {
@@ -312,14 +328,5 @@ extension ApplyTransaction {
             throw .unreadable(path: resolved, reason: LoadError.reason(error))
         }
         guard same else { throw .changedMeanwhile(path: display) }
-    }
-}
-
-/// A path's directory, as the clean-up walks up from it.
-enum TemporaryFilesPath {
-    static func directory(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        let directory = path[..<slash]
-        return directory.isEmpty ? "/" : String(directory)
     }
 }

@@ -46,20 +46,21 @@ extension WriteTarget {
         return indexes.sorted { $0.path < $1.path } + sources + postfixFiles
     }
 
-    /// The locks Postfix's own writers of `resolvedTarget` take: postconf's
-    /// edit lock for main.cf and master.cf (`postfixFiles`, resolved),
-    /// postmap's exclusive flock on an existing index (any other existing
-    /// file gets the same flock, which nothing else takes and which costs
-    /// nothing).
-    static func writerLocks(for resolvedTarget: String, postfixFiles: [String], in canonicalDirectory: String, timeout: Duration) throws
+    /// The locks Postfix's own writers of `target` take: postconf's edit
+    /// lock for main.cf and master.cf (`postfixFiles`, resolved; the lock
+    /// file is in the configuration directory, `directory`), postmap's
+    /// exclusive flock on an existing index (any other existing file gets
+    /// the same flock, which nothing else takes and which costs nothing).
+    /// Each file is opened through its pinned directory.
+    static func writerLocks(for target: ResolvedPath, postfixFiles: [String], in directory: PinnedDirectory, timeout: Duration) throws
         -> [FileLock]
     {
-        for (name, postfixFile) in zip(["main.cf", "master.cf"], postfixFiles) where postfixFile == resolvedTarget {
+        for (name, postfixFile) in zip(["main.cf", "master.cf"], postfixFiles) where postfixFile == target.path {
             // postconf locks "<config_directory>/main.cf.tmp", links or not.
-            return [try FileLock.postfixEdit(of: joinPath(canonicalDirectory, name), timeout: timeout)]
+            return [try FileLock.postfixEdit(of: joinPath(directory.path, name), through: directory.pinnedPath(of: name), timeout: timeout)]
         }
-        guard FileReader.exists(resolvedTarget) else { return [] }
-        return [try FileLock.exclusive(path: resolvedTarget, timeout: timeout)]
+        guard target.exists, !target.isDanglingLink else { return [] }
+        return [try FileLock.exclusive(path: target.path, through: target.pinnedPath, timeout: timeout)]
     }
 
     /// The lock file apply holds in the configuration directory while it

@@ -9,10 +9,12 @@ import PostconfModel
 
 enum IndexBuilder {
     /// `meanwhile` is given steps to do while libdb works (writing the new
-    /// source); it returns false when it has none left.
+    /// source); it returns false when it has none left. `index` and
+    /// `source` are the index and its source as the run resolved them: the
+    /// new index is written in the directory that resolution pinned.
     static func stage(
-        _ rebuild: IndexRebuild, table: EditedTableSource, newSourceBytes: () -> [UInt8], warnings: inout [String],
-        meanwhile: () -> Bool
+        _ rebuild: IndexRebuild, index: ResolvedPath, source sourceFile: ResolvedPath, table: EditedTableSource,
+        newSourceBytes: () -> [UInt8], warnings: inout [String], meanwhile: () -> Bool
     ) throws(IndexError) -> StagedFile {
         guard case .nativeIndex(let method) = rebuild.delivery else {
             while meanwhile() {}
@@ -23,8 +25,9 @@ enum IndexBuilder {
             } catch {
                 throw .unreadable(path: rebuild.displayIndexPath, cause: error)
             }
-            return try PostmapIndex.stage(rebuild, sourceBytes: bytes, expected: source.storedRecords(), warnings: &warnings)
+            return try PostmapIndex.stage(
+                rebuild, index: index, source: sourceFile, sourceBytes: bytes, expected: source.storedRecords(), warnings: &warnings)
         }
-        return try NativeIndex.stage(rebuild, method: method, table: table, meanwhile: meanwhile)
+        return try NativeIndex.stage(rebuild, index: index, method: method, table: table, meanwhile: meanwhile)
     }
 }

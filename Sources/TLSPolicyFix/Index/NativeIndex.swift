@@ -31,13 +31,14 @@ enum NativeIndex {
     /// Builds the index of the edited source into a staged file (which
     /// IndexWriter reads back), doing steps of `meanwhile` while libdb works.
     static func stage(
-        _ rebuild: IndexRebuild, method: IndexAccessMethod, table: EditedTableSource, meanwhile: () -> Bool = { false }
+        _ rebuild: IndexRebuild, index: ResolvedPath, method: IndexAccessMethod, table: EditedTableSource,
+        meanwhile: () -> Bool = { false }
     ) throws(IndexError) -> StagedFile {
         do {
             let sourceMetadata = try FileMetadata.of(path: rebuild.sourcePath)
             return try IndexWriter.build(
                 from: table,
-                replacing: rebuild.indexPath, method: method,
+                replacing: index, method: method,
                 metadataForNewFile: IndexWriter.postmapNewIndexMetadata(source: sourceMetadata),
                 utf8KeyFolding: table.source.utf8Checks,
                 meanwhile: meanwhile

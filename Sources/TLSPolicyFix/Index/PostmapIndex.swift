@@ -12,7 +12,8 @@ import PostfixTools
 
 enum PostmapIndex {
     static func stage(
-        _ rebuild: IndexRebuild, sourceBytes: [UInt8], expected: [[UInt8]: [UInt8]], warnings: inout [String]
+        _ rebuild: IndexRebuild, index: ResolvedPath, source sourceFile: ResolvedPath, sourceBytes: [UInt8],
+        expected: [[UInt8]: [UInt8]], warnings: inout [String]
     ) throws(IndexError) -> StagedFile {
         guard case .postmapIndex(let type, let suffix) = rebuild.delivery else {
             preconditionFailure("not a postmap-built index")
@@ -23,14 +24,16 @@ enum PostmapIndex {
         do {
             let sourceMetadata = try FileMetadata.of(path: rebuild.sourcePath)
             return try AtomicFile.stage(
-                replacing: rebuild.indexPath, metadataForNewFile: IndexWriter.postmapNewIndexMetadata(source: sourceMetadata)
-            ) { tempPath, _ in
+                replacing: index, metadataForNewFile: IndexWriter.postmapNewIndexMetadata(source: sourceMetadata)
+            ) { file in
                 // postmap TYPE:FILE writes FILE<suffix>: build from a temporary
                 // source (owned like the real one, since postmap runs as the
                 // source's owner) and move the result onto the staged path.
-                let source = try AtomicFile.stage(replacing: rebuild.sourcePath, contents: sourceBytes, metadataForNewFile: nil)
+                // postmap, another process, is given names; this process
+                // moves and removes its output through the pinned directory.
+                let source = try AtomicFile.stage(replacing: sourceFile, contents: sourceBytes, metadataForNewFile: nil)
                 defer { source.discard() }
-                let built = source.temporaryPath + suffix
+                let built = source.pinnedTemporaryPath + suffix
                 defer { unlink(built) }
                 let build = try Postmap.run(["\(type):\(source.temporaryPath)"], configDirectory: configDirectory, timeout: Postmap.buildTimeout)
                 let readBack = try Postmap.indexHolds(expected, type: type, path: source.temporaryPath, configDirectory: configDirectory)
@@ -40,8 +43,9 @@ enum PostmapIndex {
                     let named = warning.split(separator: source.temporaryPath, omittingEmptySubsequences: false).joined(separator: rebuild.sourcePath)
                     if !postmapWarnings.contains(named) { postmapWarnings.append(named) }
                 }
-                guard rename(built, tempPath) == 0 else {
-                    throw PostfixToolError.systemCallFailed(operation: "cannot rename \(built) to \(tempPath)", errno: errno)
+                guard rename(built, file.pinnedTemporaryPath) == 0 else {
+                    throw PostfixToolError.systemCallFailed(
+                        operation: "cannot rename \(source.temporaryPath + suffix) to \(file.temporaryPath)", errno: errno)
                 }
             }
         } catch {

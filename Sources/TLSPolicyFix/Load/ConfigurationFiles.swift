@@ -74,7 +74,7 @@ public struct DiskFiles: ConfigurationFiles {
     public func exists(_ path: String) -> Bool { resolver.exists(path) }
 
     public func abandonedTemporaryFiles(beside path: String) -> [String] {
-        guard let resolved = try? resolver.resolve(path).path else { return [] }
+        guard let resolved = try? resolver.resolve(path) else { return [] }
         return (try? AbandonedTemporaryFiles.find(beside: resolved)) ?? []
     }
 
