@@ -43,7 +43,7 @@ import Glibc
     }
 
     @Test(
-        .enabled(if: geteuid() == 0, "needs root"),
+        .enabled(if: TestEnvironment.runs(needing: geteuid() == 0), "needs root"),
         arguments: [
             (
                 "a read-only bind mount", "mount --bind \"$CONFIG/main.cf\" \"$CONFIG/main.cf\" && mount -o remount,bind,ro \"$CONFIG/main.cf\"",
@@ -72,7 +72,7 @@ import Glibc
     /// replaced: exit 3, both named, and the next run completes the change.
     /// (The journal's own rename is the first "commit: renamed"; the
     /// index's is the second.)
-    @Test(.enabled(if: geteuid() == 0, "needs root"))
+    @Test(.enabled(if: TestEnvironment.runs(needing: geteuid() == 0), "needs root"))
     func aFailureAfterTheCommitPointSaysWhatWasReplaced() throws {
         let result = try #require(
             try asRoot(
@@ -102,7 +102,7 @@ import Glibc
 
     /// Every file is replaced, then the journal cannot be removed: not
     /// "nothing replaced", but exit 3 with every file named and a reload.
-    @Test(.enabled(if: geteuid() == 0, "needs root"))
+    @Test(.enabled(if: TestEnvironment.runs(needing: geteuid() == 0), "needs root"))
     func aFailureAfterEveryRenameIsNotNothingReplaced() throws {
         try directory.write("postfix/policy", "a.example secure servername=hostname\n")
         #expect(try ExternalTool.postmap(["hash:\(config)/policy"], configDirectory: config).status == 0)

@@ -29,7 +29,7 @@ import Glibc
         return stat(path, &st) == 0 ? st.st_ino : 0
     }
 
-    @Test(.enabled(if: toolsInstalled, "needs setfacl/getfacl (acl) and setfattr/getfattr (attr)"))
+    @Test(.enabled(if: TestEnvironment.runs(needing: toolsInstalled), "needs setfacl/getfacl (acl) and setfattr/getfattr (attr)"))
     func aclsAndExtendedAttributesSurviveApply() throws {
         let directory = try TestDirectory("ptf-xattr")
         let config = directory.file("postfix")

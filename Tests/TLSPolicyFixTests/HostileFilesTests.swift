@@ -113,7 +113,7 @@ import Glibc
         return stat(path, &st) == 0 ? UInt64(st.st_ino) : 0
     }
 
-    @Test(.enabled(if: geteuid() == 0, "needs root to act as another user"))
+    @Test(.enabled(if: TestEnvironment.runs(needing: geteuid() == 0), "needs root to act as another user"))
     func aLockOnTheConfigurationDirectoryHeldByAnyUserDoesNotStopApply() throws {
         let holder = try holdLockAsNobody(config)
         defer { kill(holder.pid, SIGKILL); _ = try? holder.finish() }
@@ -124,7 +124,7 @@ import Glibc
                 == "verify servername=hostname\n")
     }
 
-    @Test(.enabled(if: geteuid() == 0, "needs root to act as another user"))
+    @Test(.enabled(if: TestEnvironment.runs(needing: geteuid() == 0), "needs root to act as another user"))
     func aLockOnAnIndexHeldByAnyUserMakesApplyGiveUpAfterTheTimeout() throws {
         let holder = try holdLockAsNobody(config + "/policy.db", shared: true)
         defer { kill(holder.pid, SIGKILL); _ = try? holder.finish() }
@@ -143,7 +143,7 @@ import Glibc
     /// even the shared lock apply reads the index under while it plans,
     /// before its own lock steps: that wait ignored --lock-timeout (60 s),
     /// and its end was reported as an index that is not a database.
-    @Test(.enabled(if: geteuid() == 0, "needs root to act as another user"), arguments: [false, true])
+    @Test(.enabled(if: TestEnvironment.runs(needing: geteuid() == 0), "needs root to act as another user"), arguments: [false, true])
     func anExclusiveLockOnAnIndexHeldByAnyUserMakesApplyGiveUpAfterTheTimeout(sourceCurrent: Bool) throws {
         if sourceCurrent {
             try directory.write("postfix/policy", "good.example verify servername=hostname\n")
@@ -165,7 +165,7 @@ import Glibc
         }
     }
 
-    @Test(.enabled(if: geteuid() == 0, "needs root to act as another user"))
+    @Test(.enabled(if: TestEnvironment.runs(needing: geteuid() == 0), "needs root to act as another user"))
     func aLockFileNotCreatedByApplyIsRefusedWithoutWaiting() throws {
         let lockFile = config + "/.postfix-tls-fix.lock"
         #expect(FileManager.default.createFile(atPath: lockFile, contents: nil))

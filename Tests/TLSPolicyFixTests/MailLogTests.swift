@@ -12,7 +12,7 @@ import Glibc
 #endif
 
 struct MailLogTests {
-    @Test(.enabled(if: geteuid() == 0, "needs a private mount namespace"))
+    @Test(.enabled(if: TestEnvironment.runs(needing: geteuid() == 0), "needs a private mount namespace"))
     func applyLogsWhatItChangedWithFacilityMail() throws {
         let directory = try TestDirectory("ptf-maillog")
         let config = directory.file("postfix")

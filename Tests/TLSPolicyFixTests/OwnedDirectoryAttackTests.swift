@@ -13,7 +13,7 @@ import Testing
 import Glibc
 #endif
 
-@Suite(.enabled(if: geteuid() == 0, "the attacker runs as nobody, which only root can arrange"))
+@Suite(.enabled(if: TestEnvironment.runs(needing: geteuid() == 0), "the attacker runs as nobody, which only root can arrange"))
 struct OwnedDirectoryAttackTests {
     let directory: TestDirectory
     let config: String

@@ -48,7 +48,7 @@ struct WritePolicyTests {
         #expect(try (roots ?? [directory.path]).map(treeStamps) == before, "files changed", sourceLocation: sourceLocation)
     }
 
-    @Test(.enabled(if: geteuid() == 0, "the checks for others' write access apply to root only"))
+    @Test(.enabled(if: TestEnvironment.runs(needing: geteuid() == 0), "the checks for others' write access apply to root only"))
     func directoriesAndFilesOthersMayWriteAreRefusedAsRoot() throws {
         try makeConfig(table: "maps/policy")
         chmod(config, 0o775)
@@ -63,7 +63,7 @@ struct WritePolicyTests {
         #expect(try apply().status == 0)
     }
 
-    @Test(.enabled(if: geteuid() == 0, "needs chown"))
+    @Test(.enabled(if: TestEnvironment.runs(needing: geteuid() == 0), "needs chown"))
     func aSourceOwnedByAnotherUserThanItsIndexIsRefused() throws {
         try makeConfig()
         chown(config + "/policy", 1234, 1234)
@@ -110,7 +110,7 @@ struct WritePolicyTests {
     static let stamps =
         "find \"$CONFIG\" -type f ! -name .postfix-tls-fix.lock -exec stat -c '%n %i %s %Y %a %u' {} + | sort; find \"$CONFIG\" -type f ! -name .postfix-tls-fix.lock -exec sha256sum {} + | sort"
 
-    @Test(.enabled(if: geteuid() == 0, "needs a private mount namespace"))
+    @Test(.enabled(if: TestEnvironment.runs(needing: geteuid() == 0), "needs a private mount namespace"))
     func aReadOnlyFileSystemIsRefused() throws {
         try makeConfig()
         let result = try #require(
@@ -127,7 +127,7 @@ struct WritePolicyTests {
         #expect(result.errors.contains("policy.db: \(config) is on a read-only file system; nothing written"), "\(result.errors)")
     }
 
-    @Test(.enabled(if: geteuid() == 0, "needs a private mount namespace"))
+    @Test(.enabled(if: TestEnvironment.runs(needing: geteuid() == 0), "needs a private mount namespace"))
     func aFullFileSystemIsRefusedAndTheOldFilesStay() throws {
         try makeConfig()
         let result = try #require(
