@@ -173,8 +173,12 @@ public struct CommitJournal: Sendable {
         }
         // All or nothing for what is left: one target edited since the
         // crash means the change no longer applies to what is there.
-        let unchanged = try pending.allSatisfy { try $0.place.directory.identity(of: $0.place.targetName) == $0.entry.replacedIdentity }
+        var unchanged = try pending.allSatisfy { try $0.place.directory.identity(of: $0.place.targetName) == $0.entry.replacedIdentity }
         for (entry, place) in pending {
+            // Again right before each rename: an editor may have come since.
+            // Those before it are then new, it and the rest old: each file
+            // whole, as a crash at this rename would leave them.
+            if unchanged, try place.directory.identity(of: place.targetName) != entry.replacedIdentity { unchanged = false }
             if unchanged {
                 try place.directory.rename(place.temporaryName, to: place.targetName)
                 try place.directory.sync()

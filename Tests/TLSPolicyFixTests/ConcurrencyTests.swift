@@ -207,4 +207,41 @@ struct LateChangeTests {
         #expect(kept == "a.example verify\nlate.example verify\n")
         #expect(String(decoding: try readBytes(source), as: UTF8.self) == "a.example verify servername=hostname\n")
     }
+
+    @Test func aLineAppendedWhileAnInterruptedApplyIsCompletedIsKept() throws {
+        let directory = try TestDirectory("ptf-late-recovery")
+        let config = directory.file("postfix")
+        try directory.write("postfix/main.cf", "compatibility_level = 3.6\nsmtp_tls_policy_maps = hash:$config_directory/policy\n")
+        let source = try directory.write("postfix/policy", "a.example verify\n")
+        #expect(try ExternalTool.postmap(["hash:" + source], configDirectory: config).status == 0)
+        backdate(source)
+        func start(stopAt point: String) throws -> BackgroundProcess {
+            try BackgroundProcess(
+                FixerBinary.path, ["-c", config, "--postfix-version", "3.7.11", "apply"], environment: ["POSTFIX_TLS_FIX_TEST_STOP_AT": point])
+        }
+        // Killed after its commit point, before the index's rename (#1 is the journal's) ...
+        let killed = try start(stopAt: "commit: before rename#2")
+        try #require(killed.waitUntilStopped())
+        kill(killed.pid, SIGKILL)
+        _ = try killed.finish()
+        #expect(FileManager.default.fileExists(atPath: config + "/.postfix-tls-fix.journal"))
+        // ... and completed by the next apply, which renames the index, then
+        // the source. A line appended in between must not be renamed over.
+        let recovering = try start(stopAt: "recover: renamed#1")
+        try #require(recovering.waitUntilStopped())
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: source))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("late.example encrypt\n".utf8))
+        try handle.close()
+        recovering.resume()
+        let result = try recovering.finish()
+        #expect(result.status == 0, "\(result.outputText)\(result.errors)")
+        #expect(result.errors.contains("policy changed after an earlier apply was interrupted"), "\(result.errors)")
+        #expect(String(decoding: try readBytes(source), as: UTF8.self) == "a.example verify servername=hostname\nlate.example encrypt\n")
+        func lookUp(_ key: String) throws -> String {
+            try ExternalTool.postmap(["-q", key, "hash:" + source], configDirectory: config).outputText
+        }
+        #expect(try lookUp("a.example") == "verify servername=hostname\n")
+        #expect(try lookUp("late.example") == "encrypt\n")
+    }
 }
