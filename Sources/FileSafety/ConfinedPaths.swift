@@ -112,22 +112,25 @@ public final class PathResolver: Sendable {
     /// name need not (a file about to be created). Errors name `path` and
     /// carry the errno open(2) would have given.
     public func resolve(_ path: String) throws(FileSafetyError) -> ResolvedPath {
-        let components = try components(of: path)
-        return try memory.withLock { memory throws(FileSafetyError) -> ResolvedPath in
-            var walk = Walk(memory: memory, path: path, root: root)
-            defer { memory = walk.memory }
-            return try walk.resolve(components)
-        }
+        try walking(path) { walk, components throws(FileSafetyError) in try walk.resolve(components) }
     }
 
     /// The directory `path` leads to, every link on the way (the last
     /// name's included) followed.
     public func directory(_ path: String) throws(FileSafetyError) -> PinnedDirectory {
+        try walking(path) { walk, components throws(FileSafetyError) in try walk.directory(components) }
+    }
+
+    /// Runs `step` on a walk of `path`'s components that starts from, and
+    /// adds to, what this run has resolved so far.
+    private func walking<Answer: Sendable>(
+        _ path: String, _ step: (inout Walk, [String]) throws(FileSafetyError) -> Answer
+    ) throws(FileSafetyError) -> Answer {
         let components = try components(of: path)
-        return try memory.withLock { memory throws(FileSafetyError) -> PinnedDirectory in
+        return try memory.withLock { memory throws(FileSafetyError) -> Answer in
             var walk = Walk(memory: memory, path: path, root: root)
             defer { memory = walk.memory }
-            return try walk.directory(components)
+            return try step(&walk, components)
         }
     }
 
