@@ -345,7 +345,7 @@ private struct OldFile {
             var now = stat()
             if fstat(descriptor, &now) == 0, FileIdentity(now).size != identity.size || FileIdentity(now).modified != identity.modified {
                 change.keptPath =
-                    (try? AtomicFile.keepCopy(of: descriptor, in: directory, named: targetName, suffix: ".changed-during-apply")) ?? ""
+                    (try? AtomicFile.keepCopy(of: descriptor, in: directory, named: targetName, suffix: ".changed-during-apply").path) ?? ""
             }
         }
         return change.keptPath == nil && writers.isEmpty ? nil : change
