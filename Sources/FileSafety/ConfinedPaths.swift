@@ -182,6 +182,15 @@ private struct ResolutionMemory: Sendable {
     var root: PinnedDirectory?
     var directories: [String: PinnedDirectory] = [:]
     var files: [String: ResolvedPath] = [:]
+    /// Every directory opened, by the directory it was opened in and its
+    /// name there: links into one directory share its descriptor instead
+    /// of opening the whole way to it again (and holding that open).
+    var children: [Child: PinnedDirectory] = [:]
+
+    struct Child: Hashable {
+        let parent: ObjectIdentifier
+        let name: String
+    }
 }
 
 /// One resolution, adding what it reaches to the memory.
@@ -243,6 +252,8 @@ private struct Walk {
     mutating func step(_ name: String, from directory: PinnedDirectory) throws(FileSafetyError) -> PinnedDirectory {
         if name == "." { return directory }
         if name == ".." { return directory === memory.root ? directory : directory.parent ?? directory }
+        let child = ResolutionMemory.Child(parent: ObjectIdentifier(directory), name: name)
+        if let known = memory.children[child] { return known }
         let fd = openat(directory.descriptor, name, openPathOnly | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw failure(errno) }
         var st = stat()
@@ -253,7 +264,9 @@ private struct Walk {
         }
         switch st.st_mode & S_IFMT {
         case S_IFDIR:
-            return try PinnedDirectory(path: directory.child(name), descriptor: fd, parent: directory)
+            let reached = try PinnedDirectory(path: directory.child(name), descriptor: fd, parent: directory)
+            memory.children[child] = reached
+            return reached
         case S_IFLNK:
             Glibc.close(fd)
             var (current, parts) = try linkTarget(name, in: directory)
