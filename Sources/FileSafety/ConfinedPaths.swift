@@ -131,6 +131,27 @@ public final class PathResolver: Sendable {
         }
     }
 
+    /// `path`, a path on this machine as a resolution of this run gave it
+    /// (ResolvedPath.path), as a path inside the root; nil when it is not
+    /// below the root's directory.
+    public func pathInsideRoot(_ path: String) throws(FileSafetyError) -> String? {
+        let top = try memory.withLock { memory throws(FileSafetyError) -> PinnedDirectory in
+            var walk = Walk(memory: memory, path: root ?? "/", root: root)
+            defer { memory = walk.memory }
+            return try walk.top()
+        }
+        if top.path == "/" { return path.hasPrefix("/") ? path : nil }
+        if path == top.path { return "/" }
+        return path.hasPrefix(top.path + "/") ? String(path.dropFirst(top.path.count)) : nil
+    }
+
+    /// A path inside the root as this run names it: the root as given,
+    /// then the path.
+    public func pathOnThisMachine(insideRoot path: String) -> String {
+        guard let root else { return path }
+        return path == "/" ? root : root + path
+    }
+
     /// Whether something is at `path` (a dangling link counts).
     public func exists(_ path: String) -> Bool {
         guard let resolved = try? resolve(path) else { return false }

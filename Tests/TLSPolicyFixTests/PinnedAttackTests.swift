@@ -56,4 +56,31 @@ import Glibc
         let left = try FileManager.default.contentsOfDirectory(atPath: moved).filter { $0.hasSuffix(".bak") }
         #expect(left.isEmpty, "backups left in the directory apply wrote: \(left)")
     }
+
+    /// An apply with --root killed after its commit point leaves a journal
+    /// that the next apply on the same image completes, wherever the image
+    /// is mounted then (image builders mount each run somewhere new): the
+    /// journal's files are the image's, not paths of the host.
+    @Test func anInterruptedApplyInAnImageIsCompletedWhereverTheImageIsNow() throws {
+        let first = directory.file("image-a")
+        try directory.write("image-a/etc/postfix/main.cf", "compatibility_level = 3.6\nsmtp_tls_policy_maps = hash:/etc/postfix/policy\n")
+        let source = try directory.write("image-a/etc/postfix/policy", "a.example verify\n")
+        #expect(try ExternalTool.postmap(["hash:" + source], configDirectory: first + "/etc/postfix").status == 0)
+        backdate(source)
+        backdate(source + ".db")
+        let apply = try BackgroundProcess(
+            FixerBinary.path, ["--root", first, "--postfix-version", "3.7.11", "apply"],
+            environment: ["POSTFIX_TLS_FIX_TEST_STOP_AT": "journal: written (commit point)"])
+        try #require(apply.waitUntilStopped())
+        kill(apply.pid, SIGKILL)
+        _ = try apply.finish()
+        let second = directory.file("image-b")
+        try #require(rename(first, second) == 0)
+        #expect(FileManager.default.fileExists(atPath: second + "/etc/postfix/.postfix-tls-fix.journal"))
+        let result = try ExternalTool.run(FixerBinary.path, ["--root", second, "--postfix-version", "3.7.11", "apply"])
+        #expect(result.status == 0, "\(result.outputText)\(result.errors)")
+        #expect(result.outputText.contains("completed an interrupted earlier apply"), "\(result.outputText)\(result.errors)")
+        #expect(String(decoding: try readBytes(second + "/etc/postfix/policy"), as: UTF8.self) == "a.example verify servername=hostname\n")
+        #expect(!FileManager.default.fileExists(atPath: second + "/etc/postfix/.postfix-tls-fix.journal"))
+    }
 }

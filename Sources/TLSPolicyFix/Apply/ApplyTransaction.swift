@@ -136,7 +136,7 @@ public struct ApplyTransaction {
 
 extension ApplyTransaction {
     var journal: CommitJournal {
-        journalPlace.map(CommitJournal.init(at:)) ?? CommitJournal(path: joinPath(canonicalDirectory, Self.journalName))
+        journalPlace.map { CommitJournal(at: $0, resolver: resolver) } ?? CommitJournal(path: joinPath(canonicalDirectory, Self.journalName))
     }
 
     /// `path` as the resolver resolved it (links followed once, inside the
@@ -193,12 +193,13 @@ extension ApplyTransaction {
                 try checkConfigurationDirectory()
             }
             if journal.exists {
-                let (directory, postfixFiles, timeout) = (configDirectory!, self.postfixFiles, options.lockTimeout)
+                let (directory, postfixFiles, timeout, resolver) = (configDirectory!, self.postfixFiles, options.lockTimeout, resolver)
                 do {
                     recovery =
                         try journal.recover { target in
                             try WriteTarget.writerLocks(
-                                for: ResolvedPath.resolving(target), postfixFiles: postfixFiles, in: directory, timeout: timeout)
+                                for: (try? resolver.resolve(target)) ?? ResolvedPath.resolving(target), postfixFiles: postfixFiles, in: directory,
+                                timeout: timeout)
                         } ?? recovery
                 } catch {
                     throw .recoveryFailed(cause: error)
