@@ -98,9 +98,8 @@ public enum AtomicFile {
     /// its directory, named target+suffix, or target+suffix+".1", ".2", ...
     /// when that name is taken: an earlier backup is never replaced. The
     /// copy has the original's bytes, owner, group, mode and modification
-    /// time. Returns the backup's path, or nil when there is no file to
-    /// back up.
-    public static func backUp(replacedBy staged: StagedFile, suffix: String) throws -> String? {
+    /// time. Returns the backup, or nil when there is no file to back up.
+    public static func backUp(replacedBy staged: StagedFile, suffix: String) throws -> KeptCopy? {
         let directory = staged.directory
         let name = staged.targetName
         let input = directory.open(name, O_RDONLY | O_NONBLOCK)
@@ -115,8 +114,8 @@ public enum AtomicFile {
     /// Copies the file open as `source` (a descriptor: its name may already
     /// name another file) to a new file beside `name` in `directory`, named
     /// name+suffix or name+suffix+".N", with the owner and mode of the file
-    /// now at `name`. Returns its path.
-    static func keepCopy(of source: Int32, in directory: PinnedDirectory, named name: String, suffix: String) throws -> String {
+    /// now at `name`. Returns the copy.
+    static func keepCopy(of source: Int32, in directory: PinnedDirectory, named name: String, suffix: String) throws -> KeptCopy {
         guard let metadata = try existingMetadata(of: name, in: directory) else {
             throw FileSafetyError.systemCallFailed(operation: "keep a copy beside", path: directory.child(name), errno: .noSuchFileOrDirectory)
         }
@@ -127,7 +126,7 @@ public enum AtomicFile {
         }
         for number in 0..<1000 {
             let copy = name + suffix + (number == 0 ? "" : ".\(number)")
-            if try staged.publish(asNewFileNamed: copy) { return directory.child(copy) }
+            if try staged.publish(asNewFileNamed: copy) { return KeptCopy(directory: directory, name: copy) }
         }
         staged.discard()
         throw FileSafetyError.systemCallFailed(operation: "find a free name beside", path: directory.child(name), errno: .fileExists)
@@ -236,6 +235,20 @@ public enum AtomicFile {
             throw FileSafetyError.systemCallFailed(operation: "stat", path: tempPath, errno: error)
         }
     }
+}
+
+/// A copy keepCopy made (a backup): its name in the directory it was made
+/// in, which is where remove() removes it, whatever that directory's path
+/// leads to by then.
+public struct KeptCopy: Sendable {
+    let directory: PinnedDirectory
+    let name: String
+
+    /// Its path, for messages and reports.
+    public var path: String { directory.child(name) }
+
+    /// Removes the copy (an apply that failed before its commit point).
+    public func remove() { try? directory.unlinkIfPresent(name) }
 }
 
 /// A new version of a file being written: a temporary file beside the

@@ -43,17 +43,23 @@ public struct CommitJournal: Sendable {
     /// Where the journal is written, read and removed: the directory a
     /// run resolved (and locked and checked) once.
     private let place: ResolvedPath?
+    /// The run's resolver: the journal names its files inside the run's
+    /// root (format 2), so that it is completed wherever the root is
+    /// mounted next time, or from inside it; nil: paths on this machine.
+    private let resolver: PathResolver?
 
     /// The journal at `path`, resolved once, when first needed.
     public init(path: String) {
         self.path = path
         place = nil
+        resolver = nil
     }
 
-    /// The journal at a place the caller's run resolved.
-    public init(at place: ResolvedPath) {
+    /// The journal at a place the caller's run resolved, with `resolver`.
+    public init(at place: ResolvedPath, resolver: PathResolver? = nil) {
         path = place.path
         self.place = place
+        self.resolver = resolver
     }
 
     /// Where the journal is, and its name there.
@@ -109,7 +115,7 @@ public struct CommitJournal: Sendable {
         defer { for old in oldFiles { old.close() } }
         do {
             let journal = try AtomicFile.stage(
-                replacing: place ?? ResolvedPath.resolving(path), contents: CommitJournal.encode(entries),
+                replacing: place ?? ResolvedPath.resolving(path), contents: encodeForRecovery(entries),
                 metadataForNewFile: FileMetadata(mode: 0o600, uid: geteuid(), gid: getegid()))
             try journal.commit()
         } catch let error as FileSafetyError {
@@ -149,14 +155,20 @@ public struct CommitJournal: Sendable {
     /// that keep other writers of it out (held until recover returns).
     public func recover(lock: (String) throws -> [FileLock]) throws -> JournalRecovery? {
         guard let bytes = try readJournal() else { return nil }
-        let entries = try CommitJournal.decode(bytes, path: path)
+        var (entries, insideRoot) = try CommitJournal.decodeNamingRoot(bytes, path: path)
+        // The targets' directories are resolved once, here; each check and
+        // rename below works in the directory found.
+        let targets = insideRoot ? resolver ?? PathResolver(root: nil) : PathResolver(root: nil)
+        if insideRoot {
+            for index in entries.indices {
+                entries[index].targetPath = targets.pathOnThisMachine(insideRoot: entries[index].targetPath)
+                entries[index].temporaryPath = targets.pathOnThisMachine(insideRoot: entries[index].temporaryPath)
+            }
+        }
         var locks: [FileLock] = []
         defer { locks.forEach { $0.release() } }
         for entry in entries { locks += try lock(entry.targetPath) }
 
-        // The targets' directories are resolved once, here; each check and
-        // rename below works in the directory found.
-        let targets = PathResolver(root: nil)
         var recovery = JournalRecovery()
         var pending: [(entry: JournalEntry, place: RecoveryPlace)] = []
         for entry in entries {
@@ -242,6 +254,33 @@ public struct CommitJournal: Sendable {
     // every field NUL-terminated (paths may hold any byte but NUL).
 
     static let header = "postfix-tls-fix journal 1"
+    /// The same format, its paths inside the run's root.
+    static let headerInsideRoot = "postfix-tls-fix journal 2"
+
+    /// The journal's bytes: paths inside the root (format 2) when the
+    /// journal has the run's resolver and every path is below its root.
+    func encodeForRecovery(_ entries: [JournalEntry]) throws(FileSafetyError) -> [UInt8] {
+        guard let resolver else { return CommitJournal.encode(entries) }
+        var inside = entries
+        for index in inside.indices {
+            guard let target = try resolver.pathInsideRoot(inside[index].targetPath),
+                let temporary = try resolver.pathInsideRoot(inside[index].temporaryPath)
+            else { return CommitJournal.encode(entries) }
+            (inside[index].targetPath, inside[index].temporaryPath) = (target, temporary)
+        }
+        var bytes = CommitJournal.encode(inside)
+        bytes.replaceSubrange(0..<Self.header.utf8.count, with: Self.headerInsideRoot.utf8)
+        return bytes
+    }
+
+    /// decode(), and whether the paths are inside a root (format 2).
+    static func decodeNamingRoot(_ bytes: [UInt8], path: String) throws(FileSafetyError) -> ([JournalEntry], insideRoot: Bool) {
+        let second = Array(headerInsideRoot.utf8) + [0]
+        guard bytes.starts(with: second) else { return (try decode(bytes, path: path), false) }
+        var first = bytes
+        first.replaceSubrange(0..<header.utf8.count, with: header.utf8)
+        return (try decode(first, path: path), true)
+    }
 
     static func encode(_ entries: [JournalEntry]) -> [UInt8] {
         var fields = [header]
@@ -349,7 +388,7 @@ private struct OldFile {
             var now = stat()
             if fstat(descriptor, &now) == 0, FileIdentity(now).size != identity.size || FileIdentity(now).modified != identity.modified {
                 change.keptPath =
-                    (try? AtomicFile.keepCopy(of: descriptor, in: directory, named: targetName, suffix: ".changed-during-apply")) ?? ""
+                    (try? AtomicFile.keepCopy(of: descriptor, in: directory, named: targetName, suffix: ".changed-during-apply").path) ?? ""
             }
         }
         return change.keptPath == nil && writers.isEmpty ? nil : change

@@ -134,6 +134,27 @@ public final class PathResolver: Sendable {
         }
     }
 
+    /// `path`, a path on this machine as a resolution of this run gave it
+    /// (ResolvedPath.path), as a path inside the root; nil when it is not
+    /// below the root's directory.
+    public func pathInsideRoot(_ path: String) throws(FileSafetyError) -> String? {
+        let top = try memory.withLock { memory throws(FileSafetyError) -> PinnedDirectory in
+            var walk = Walk(memory: memory, path: root ?? "/", root: root)
+            defer { memory = walk.memory }
+            return try walk.top()
+        }
+        if top.path == "/" { return path.hasPrefix("/") ? path : nil }
+        if path == top.path { return "/" }
+        return path.hasPrefix(top.path + "/") ? String(path.dropFirst(top.path.count)) : nil
+    }
+
+    /// A path inside the root as this run names it: the root as given,
+    /// then the path.
+    public func pathOnThisMachine(insideRoot path: String) -> String {
+        guard let root else { return path }
+        return path == "/" ? root : root + path
+    }
+
     /// Whether something is at `path` (a dangling link counts).
     public func exists(_ path: String) -> Bool {
         guard let resolved = try? resolve(path) else { return false }
@@ -185,6 +206,15 @@ private struct ResolutionMemory: Sendable {
     var root: PinnedDirectory?
     var directories: [String: PinnedDirectory] = [:]
     var files: [String: ResolvedPath] = [:]
+    /// Every directory opened, by the directory it was opened in and its
+    /// name there: links into one directory share its descriptor instead
+    /// of opening the whole way to it again (and holding that open).
+    var children: [Child: PinnedDirectory] = [:]
+
+    struct Child: Hashable {
+        let parent: ObjectIdentifier
+        let name: String
+    }
 }
 
 /// One resolution, adding what it reaches to the memory.
@@ -246,6 +276,8 @@ private struct Walk {
     mutating func step(_ name: String, from directory: PinnedDirectory) throws(FileSafetyError) -> PinnedDirectory {
         if name == "." { return directory }
         if name == ".." { return directory === memory.root ? directory : directory.parent ?? directory }
+        let child = ResolutionMemory.Child(parent: ObjectIdentifier(directory), name: name)
+        if let known = memory.children[child] { return known }
         let fd = openat(directory.descriptor, name, openPathOnly | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw failure(errno) }
         var st = stat()
@@ -256,7 +288,9 @@ private struct Walk {
         }
         switch st.st_mode & S_IFMT {
         case S_IFDIR:
-            return try PinnedDirectory(path: directory.child(name), descriptor: fd, parent: directory)
+            let reached = try PinnedDirectory(path: directory.child(name), descriptor: fd, parent: directory)
+            memory.children[child] = reached
+            return reached
         case S_IFLNK:
             Glibc.close(fd)
             var (current, parts) = try linkTarget(name, in: directory)

@@ -68,8 +68,12 @@ final class BerkeleyDatabase {
             return
         }
         defer { log.messages.removeAll() }
-        throw HashMapError.libdb(
-            operation: operation(), path: path, code: code, messages: log.messages)
+        // libdb names the file as it was given it (/proc/self/fd/N...):
+        // name it as the caller does.
+        let messages =
+            openPath == path
+            ? log.messages : log.messages.map { $0.split(separator: openPath, omittingEmptySubsequences: false).joined(separator: path) }
+        throw HashMapError.libdb(operation: operation(), path: path, code: code, messages: messages)
     }
 
     /// Page size, hash table size and cache size for a new database.

@@ -39,6 +39,19 @@ import Testing
         #expect(description.contains("libdb: "))
     }
 
+    /// libdb is given /proc/self/fd/N/NAME (the file, or its pinned
+    /// directory): its diagnostics must still name the file.
+    @Test func libdbDiagnosticsNameTheFileNotItsDescriptor() throws {
+        let directory = try TestDirectory()
+        let path = try directory.write("policy.db", String(repeating: "example.com secure\n", count: 400))
+        let error = #expect(throws: HashMapError.self) {
+            try IndexFile.readAll(path: path, method: .hash)
+        }
+        let description = try #require(error?.description)
+        #expect(description.contains("libdb: "))
+        #expect(!description.contains("/proc/self/fd"), "\(description)")
+    }
+
     @Test(arguments: [8192, 5000])
     func truncatedIndexIsRejected(length: Int) throws {
         let directory = try TestDirectory()

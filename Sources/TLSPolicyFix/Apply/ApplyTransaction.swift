@@ -62,7 +62,9 @@ public struct ApplyTransaction {
     var inputs: [String: (identity: FileIdentity?, display: String)] = [:]
     /// Staged files by target path.
     var staged: [String: StagedFile] = [:]
-    var backups: [String] = []
+    /// Backups made, removed (in their pinned directories) when the apply
+    /// fails before its commit point.
+    var backups: [KeptCopy] = []
     var committed = false
     var removedTemporaryFiles: [String] = []
     var replaced: (files: [String], indexes: [String]) = ([], [])
@@ -111,7 +113,7 @@ public struct ApplyTransaction {
         report.warnings = postmapWarnings.map {
             Finding(.note, .postmapWarning, at: SourceLocation(path: $0.index), subject: $0.table, "postmap: \($0.warning)")
         }
-        report.backups = committed ? backups : []
+        report.backups = committed ? backups.map(\.path) : []
         (report.writtenFiles, report.rebuiltIndexes) = replaced
         return report
     }
@@ -122,7 +124,7 @@ public struct ApplyTransaction {
     /// next apply completes the change with them.
     mutating func release() {
         if !committed {
-            backups.forEach { _ = unlink($0) }
+            backups.forEach { $0.remove() }
             staged.values.forEach { $0.discard() }
         }
         writerLocks.forEach { $0.release() }
@@ -134,7 +136,7 @@ public struct ApplyTransaction {
 
 extension ApplyTransaction {
     var journal: CommitJournal {
-        journalPlace.map(CommitJournal.init(at:)) ?? CommitJournal(path: joinPath(canonicalDirectory, Self.journalName))
+        journalPlace.map { CommitJournal(at: $0, resolver: resolver) } ?? CommitJournal(path: joinPath(canonicalDirectory, Self.journalName))
     }
 
     /// `path` as the resolver resolved it (links followed once, inside the
@@ -191,12 +193,13 @@ extension ApplyTransaction {
                 try checkConfigurationDirectory()
             }
             if journal.exists {
-                let (directory, postfixFiles, timeout) = (configDirectory!, self.postfixFiles, options.lockTimeout)
+                let (directory, postfixFiles, timeout, resolver) = (configDirectory!, self.postfixFiles, options.lockTimeout, resolver)
                 do {
                     recovery =
                         try journal.recover { target in
                             try WriteTarget.writerLocks(
-                                for: ResolvedPath.resolving(target), postfixFiles: postfixFiles, in: directory, timeout: timeout)
+                                for: (try? resolver.resolve(target)) ?? ResolvedPath.resolving(target), postfixFiles: postfixFiles, in: directory,
+                                timeout: timeout)
                         } ?? recovery
                 } catch {
                     throw .recoveryFailed(cause: error)
