@@ -67,6 +67,7 @@ let package = Package(
             name: "postfix-tls-fix",
             dependencies: [
                 "TLSPolicyFix",
+                "FileSafety",
                 "PostfixTools",
                 "TerminalOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -2,6 +2,7 @@
 // all logic is in the TLSPolicyFix library.
 
 import ArgumentParser
+import FileSafety
 import TLSPolicyFix
 
 #if canImport(Glibc)
@@ -41,9 +42,11 @@ struct PostfixTLSFix: ParsableCommand {
 
     /// Process-wide state is set here, not in the libraries: writing to a
     /// closed pipe (`| head`, a program that exited) is an error to report,
-    /// not a signal that ends the tool mid-write.
+    /// not a signal that ends the tool mid-write; and the soft limit on
+    /// open files is raised to the hard one (see OpenFileLimit).
     static func main() {
         signal(SIGPIPE, SIG_IGN)
+        OpenFileLimit.raiseToHardLimit()
         main(nil)
     }
 }
