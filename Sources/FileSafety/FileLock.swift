@@ -77,33 +77,20 @@ public struct FileLock: Sendable {
     /// pinnedPath(of:)), which every step opens, checks and removes when
     /// given; `path` names it in messages.
     public static func ownLockFile(_ path: String, through lockFile: String? = nil, timeout: Duration) throws(FileSafetyError) -> FileLock? {
-        let deadline = Deadline(timeout)
         let opening = lockFile ?? path
-        while true {
-            let fd = open(opening, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
-            guard fd >= 0 else {
-                let code = errno
-                if code == EROFS || code == ENOSPC || code == EDQUOT || code == EACCES { return nil }
-                throw .systemCallFailed(operation: "open the lock file", path: path, errno: Errno(rawValue: code))
-            }
-            let descriptor = FileDescriptor(rawValue: fd)
-            do throws(FileSafetyError) {
-                var opened = stat()
-                guard fstat(fd, &opened) == 0 else {
-                    throw FileSafetyError.systemCallFailed(operation: "stat", path: path, errno: Errno(rawValue: errno))
+        let descriptor = try lockFileLoop(
+            path: path, opening: opening, flags: O_RDONLY, deadline: Deadline(timeout),
+            cannotOpen: { code throws(FileSafetyError) in
+                guard code == EROFS || code == ENOSPC || code == EDQUOT || code == EACCES else {
+                    throw .systemCallFailed(operation: "open the lock file", path: path, errno: Errno(rawValue: code))
                 }
-                if let reason = untrustworthy(opened) { throw FileSafetyError.untrustedLockFile(path: path, reason: reason) }
-                try acquire(descriptor, operation: LOCK_EX, path: path, deadline: deadline)
-                guard stillNamed(opening, opened) else {
-                    try? descriptor.close()
-                    continue  // its holder removed it on release: lock the new one
-                }
-            } catch {
-                try? descriptor.close()
-                throw error
-            }
-            return FileLock(path: path, holder: Holder(descriptor, removeOnRelease: opening))
-        }
+                return .giveUp
+            },
+            before: { opened throws(FileSafetyError) in
+                if let reason = untrustworthy(opened) { throw .untrustedLockFile(path: path, reason: reason) }
+            },
+            after: { _ throws(FileSafetyError) in .keep })
+        return descriptor.map { FileLock(path: path, holder: Holder($0, removeOnRelease: opening)) }
     }
 
     /// Why a lock file cannot be trusted to be the caller's own, or nil.
@@ -138,32 +125,67 @@ public struct FileLock: Sendable {
     {
         let lockPath = path + ".tmp"
         let opening = (pinned ?? path) + ".tmp"
-        let deadline = Deadline(timeout)
-        while true {
-            // O_NONBLOCK: opening a FIFO for writing would wait for a reader.
-            let fd = open(opening, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
-            guard fd >= 0 else {
-                let code = errno
-                if code == ENXIO {  // a FIFO nobody reads: a leftover like any other
-                    try SystemCalls.unlinkIfPresent(opening)
-                    continue
+        // O_WRONLY as postconf; O_NONBLOCK (added below): opening a FIFO for
+        // writing would wait for a reader.
+        let descriptor = try lockFileLoop(
+            path: lockPath, opening: opening, flags: O_WRONLY, deadline: Deadline(timeout),
+            cannotOpen: { code throws(FileSafetyError) in
+                guard code == ENXIO else {  // a FIFO nobody reads: a leftover like any other
+                    throw .systemCallFailed(operation: "open the postconf lock file", path: lockPath, errno: Errno(rawValue: code))
                 }
-                throw .systemCallFailed(operation: "open the postconf lock file", path: lockPath, errno: Errno(rawValue: code))
+                try SystemCalls.unlinkIfPresent(opening)
+                return .startOver
+            },
+            before: { _ throws(FileSafetyError) in },
+            after: { held throws(FileSafetyError) in
+                // A crashed writer's output, not an idle lock file: remove it.
+                guard (held.st_mode & S_IFMT) == S_IFREG, held.st_size == 0, held.st_nlink == 1, (held.st_mode & 0o777) == 0o600 else {
+                    try SystemCalls.unlinkIfPresent(opening)
+                    return .startOver
+                }
+                return .keep
+            })
+        return FileLock(path: lockPath, holder: Holder(descriptor!, removeOnRelease: opening))
+    }
+
+    /// What to do next in lockFileLoop.
+    private enum Next { case keep, startOver, giveUp }
+
+    /// The protocol both lock files follow: open `opening` (created mode
+    /// 0600 when missing, never through a link, without blocking), let
+    /// `before` refuse the opened file, take the exclusive lock by
+    /// `deadline`, and keep it once `opening` still names that file and
+    /// `after` accepts it as it is now; otherwise start over. An open that
+    /// fails goes to `cannotOpen`, which throws, starts over or gives up
+    /// (nil). `path` names the file in messages.
+    private static func lockFileLoop(
+        path: String, opening: String, flags: Int32, deadline: Deadline,
+        cannotOpen: (Int32) throws(FileSafetyError) -> Next,
+        before: (stat) throws(FileSafetyError) -> Void,
+        after: (stat) throws(FileSafetyError) -> Next
+    ) throws(FileSafetyError) -> FileDescriptor? {
+        while true {
+            let fd = open(opening, flags | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
+            guard fd >= 0 else {
+                if try cannotOpen(errno) == .giveUp { return nil }
+                continue
             }
             let descriptor = FileDescriptor(rawValue: fd)
             do throws(FileSafetyError) {
                 var opened = stat()
                 guard fstat(fd, &opened) == 0 else {
-                    throw FileSafetyError.systemCallFailed(operation: "stat", path: lockPath, errno: Errno(rawValue: errno))
+                    throw FileSafetyError.systemCallFailed(operation: "stat", path: path, errno: Errno(rawValue: errno))
                 }
-                try acquire(descriptor, operation: LOCK_EX, path: lockPath, deadline: deadline)
+                try before(opened)
+                try acquire(descriptor, operation: LOCK_EX, path: path, deadline: deadline)
+                // Its holder removed it on release (or another writer
+                // finished with it) meanwhile: lock the new one.
                 guard stillNamed(opening, opened) else {
                     try? descriptor.close()
-                    continue  // another writer finished with it meanwhile
+                    continue
                 }
                 _ = fstat(fd, &opened)  // as it is now that we hold it
-                if (opened.st_mode & S_IFMT) != S_IFREG || opened.st_size > 0 || opened.st_nlink > 1 || (opened.st_mode & 0o777) != 0o600 {
-                    try SystemCalls.unlinkIfPresent(opening)
+                guard try after(opened) == .keep else {
                     try? descriptor.close()
                     continue
                 }
@@ -171,7 +193,7 @@ public struct FileLock: Sendable {
                 try? descriptor.close()
                 throw error
             }
-            return FileLock(path: lockPath, holder: Holder(descriptor, removeOnRelease: opening))
+            return descriptor
         }
     }
 
