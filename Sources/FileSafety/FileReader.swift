@@ -51,8 +51,10 @@ public enum FileReader {
 
     /// Whether the file holds exactly `expected`, read in pieces (a large
     /// table is not read into memory a second time).
-    public static func holds(_ path: String, _ expected: [UInt8]) throws(FileSafetyError) -> Bool {
-        let (fd, _) = try open(path)
+    /// `flags` are added to open's (O_NOFOLLOW for a file whose links a
+    /// resolution has followed already).
+    public static func holds(_ path: String, _ expected: [UInt8], flags: Int32 = 0) throws(FileSafetyError) -> Bool {
+        let (fd, _) = try openRegularFile(path, flags: O_RDONLY | flags)
         defer { close(fd) }
         let pieceSize = 1 << 20
         var offset = 0

@@ -24,6 +24,11 @@ extension PinnedDirectory {
         throw .systemCallFailed(operation: "stat", path: child(name), errno: Errno(rawValue: code))
     }
 
+    /// Whether something is at `name` (a link counts, followed or not).
+    public func contains(_ name: String) -> Bool {
+        (try? status(of: name)) != nil
+    }
+
     /// The identity of what is at `name` itself, nil when nothing is.
     func identity(of name: String) throws(FileSafetyError) -> FileIdentity? {
         try status(of: name).map(FileIdentity.init)
@@ -114,6 +119,32 @@ extension ResolvedPath {
     func fileName() throws(FileSafetyError) -> String {
         guard let name, name != "..", name != "." else { throw .notRegularFile(path: path) }
         return name
+    }
+
+    /// The identity of what is at this name now (a link is not followed:
+    /// the resolution followed those), nil when nothing is.
+    public func identity() throws(FileSafetyError) -> FileIdentity? {
+        guard let name else { return try directory.identity(of: ".") }
+        return try directory.identity(of: name)
+    }
+
+    /// The owner, group and mode of the file at this name (a link is not
+    /// followed: the resolution followed those).
+    public func metadata() throws(FileSafetyError) -> FileMetadata {
+        let found: stat?
+        if let name { found = try directory.status(of: name) } else { found = try directory.status(of: ".") }
+        guard let found else { throw .systemCallFailed(operation: "stat", path: path, errno: .noSuchFileOrDirectory) }
+        return FileMetadata(mode: found.st_mode, uid: found.st_uid, gid: found.st_gid)
+    }
+
+    /// Whether the regular file at this name holds exactly `expected`,
+    /// opened in the pinned directory without following a link.
+    public func holds(_ expected: [UInt8]) throws(FileSafetyError) -> Bool {
+        do {
+            return try FileReader.holds(pinnedPath, expected, flags: O_NOFOLLOW)
+        } catch {
+            throw error.naming(path)
+        }
     }
 
     /// A link whose target is missing: writing there would create a file

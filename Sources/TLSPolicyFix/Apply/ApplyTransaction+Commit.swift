@@ -111,7 +111,8 @@ extension ApplyTransaction {
         let order = commitOrder
         let targetPaths = Set(order.map(\.file.targetPath))
         for (path, input) in inputs where !targetPaths.contains(path) {
-            guard (try? FileIdentity.of(path: path)) == input.identity else { throw .changedMeanwhile(path: input.display) }
+            let now = input.place.map { try? $0.identity() } ?? (try? FileIdentity.of(path: path))
+            guard now == input.identity else { throw .changedMeanwhile(path: input.display) }
         }
         do {
             lateChanges = try journal.commit(order.map { ($0.file, inputs[$0.file.targetPath]?.identity ?? nil) })

@@ -59,7 +59,7 @@ public struct ApplyTransaction {
     var preview: Preview?
     var targets: [WriteTarget] = []
     /// What each input (by resolved path) was when planned from.
-    var inputs: [String: (identity: FileIdentity?, display: String)] = [:]
+    var inputs: [String: (identity: FileIdentity?, display: String, place: ResolvedPath?)] = [:]
     /// Staged files by target path.
     var staged: [String: StagedFile] = [:]
     /// Backups made, removed (in their pinned directories) when the apply
@@ -187,7 +187,7 @@ extension ApplyTransaction {
     /// postconf lock files (removed the way postconf itself expects).
     mutating func completeInterruptedApply() throws(FixError) {
         let journal = self.journal
-        let postfixLockFiles = ["main.cf", "master.cf"].map { joinPath(canonicalDirectory, $0) }.filter { FileReader.exists($0 + ".tmp") }
+        let postfixLockFiles = ["main.cf", "master.cf"].filter { configDirectory?.contains($0 + ".tmp") ?? false }
         do throws(ApplyError) {
             if journal.exists || !postfixLockFiles.isEmpty {
                 try checkConfigurationDirectory()
@@ -208,8 +208,8 @@ extension ApplyTransaction {
         } catch {
             throw .apply(error)
         }
-        for file in postfixLockFiles {
-            let name = String(file.split(separator: "/").last!)
+        for name in postfixLockFiles {
+            let file = joinPath(canonicalDirectory, name)
             (try? FileLock.postfixEdit(of: file, through: configDirectory?.pinnedPath(of: name), timeout: options.lockTimeout))?.release()
         }
     }
@@ -292,8 +292,8 @@ extension ApplyTransaction {
             }
         }
         for rebuild in plan.rebuilds {
-            let resolved = (try? resolver.resolve(rebuild.indexPath).path) ?? rebuild.indexPath
-            inputs[resolved] = ((try? FileIdentity.of(path: resolved)) ?? nil, rebuild.displayIndexPath)
+            let place = try? resolver.resolve(rebuild.indexPath)
+            inputs[place?.path ?? rebuild.indexPath] = ((try? place?.identity()) ?? nil, rebuild.displayIndexPath, place)
         }
         FaultInjection.point("apply: writers locked")
     }
@@ -314,21 +314,21 @@ extension ApplyTransaction {
     }
 
     mutating func checkInput(_ path: String, display: String, expected: [UInt8]) throws(ApplyError) {
-        let resolved: String
+        let place: ResolvedPath
         let identity: FileIdentity?
         do {
-            resolved = try resolver.resolve(path).path
-            identity = try FileIdentity.of(path: resolved)
+            place = try resolver.resolve(path)
+            identity = try place.identity()
         } catch {
             throw .inputUnreadable(path: display, cause: error)
         }
-        inputs[resolved] = (identity, display)
+        inputs[place.path] = (identity, display, place)
         defer { FaultInjection.point("apply: input read") }
         let same: Bool
         do {
-            same = try FileReader.holds(resolved, expected)
+            same = try place.holds(expected)
         } catch {
-            throw .unreadable(path: resolved, reason: LoadError.reason(error))
+            throw .unreadable(path: place.path, reason: LoadError.reason(error))
         }
         guard same else { throw .changedMeanwhile(path: display) }
     }

@@ -28,6 +28,6 @@ enum IndexBuilder {
             return try PostmapIndex.stage(
                 rebuild, index: index, source: sourceFile, sourceBytes: bytes, expected: source.storedRecords(), warnings: &warnings)
         }
-        return try NativeIndex.stage(rebuild, index: index, method: method, table: table, meanwhile: meanwhile)
+        return try NativeIndex.stage(rebuild, index: index, source: sourceFile, method: method, table: table, meanwhile: meanwhile)
     }
 }

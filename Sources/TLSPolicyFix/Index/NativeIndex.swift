@@ -31,11 +31,11 @@ enum NativeIndex {
     /// Builds the index of the edited source into a staged file (which
     /// IndexWriter reads back), doing steps of `meanwhile` while libdb works.
     static func stage(
-        _ rebuild: IndexRebuild, index: ResolvedPath, method: IndexAccessMethod, table: EditedTableSource,
+        _ rebuild: IndexRebuild, index: ResolvedPath, source: ResolvedPath, method: IndexAccessMethod, table: EditedTableSource,
         meanwhile: () -> Bool = { false }
     ) throws(IndexError) -> StagedFile {
         do {
-            let sourceMetadata = try FileMetadata.of(path: rebuild.sourcePath)
+            let sourceMetadata = try source.metadata()
             return try IndexWriter.build(
                 from: table,
                 replacing: index, method: method,

@@ -22,7 +22,7 @@ enum PostmapIndex {
         var postmapWarnings: [String] = []
         defer { warnings += postmapWarnings }
         do {
-            let sourceMetadata = try FileMetadata.of(path: rebuild.sourcePath)
+            let sourceMetadata = try sourceFile.metadata()
             return try AtomicFile.stage(
                 replacing: index, metadataForNewFile: IndexWriter.postmapNewIndexMetadata(source: sourceMetadata)
             ) { file in
