@@ -25,17 +25,8 @@ S3LOG=$W/log/sender3.maillog
 mkdir -p "$S3" "$W/spool/sender3"
 {
     # Its own retry times instead of common_main's 1-2 s.
-    common_main "$S3" sender3 | grep -Ev '^(queue_run_delay|minimal_backoff_time|maximal_backoff_time) ='
+    sender_main "$S3" sender3 | grep -Ev '^(queue_run_delay|minimal_backoff_time|maximal_backoff_time) ='
     cat <<EOF2
-myhostname = sender3.test
-myorigin = sender3.test
-inet_interfaces = loopback-only
-smtp_tcp_port = 2525
-smtp_connection_cache_on_demand = no
-smtp_tls_security_level = may
-smtp_tls_CAfile = $CERTS/ca.crt
-smtp_tls_loglevel = 1
-smtp_tls_policy_maps = hash:\$config_directory/tls_policy
 transport_maps = inline:{ fail.test=smtp:[mx.gmail.test]:2528 }
 # No retry of its own within this phase.
 queue_run_delay = 3600s

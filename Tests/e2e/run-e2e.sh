@@ -369,6 +369,24 @@ maximal_backoff_time = 2s
 EOF
 }
 
+# sender_main DIR NAME: main.cf of a sending instance NAME.test that
+# delivers to port 2525 with TLS at may, trusting the test CA, and takes
+# its TLS policy from the table DIR/tls_policy.
+sender_main() {
+    common_main "$1" "$2"
+    cat <<EOF
+myhostname = $2.test
+myorigin = $2.test
+inet_interfaces = loopback-only
+smtp_tcp_port = 2525
+smtp_connection_cache_on_demand = no
+smtp_tls_security_level = may
+smtp_tls_CAfile = $CERTS/ca.crt
+smtp_tls_loglevel = 1
+smtp_tls_policy_maps = hash:\$config_directory/tls_policy
+EOF
+}
+
 # age DIR: every Postfix command pauses ~2 s on a main.cf written less than a
 # second ago; make the generated files look older.
 age() { touch -d '1 minute ago' "$1/main.cf" "$1/master.cf"; }
@@ -401,20 +419,7 @@ printf 'mx.gmail.test %s %s\n' "$CERTS/mx.key" "$CERTS/mx.crt" > "$R/sni"
 postmap -c "$R" -F "hash:$R/sni"
 
 # Sender, phases 1-2: seed-style TLS policy table.
-{
-    common_main "$S" sender
-    cat <<EOF
-myhostname = sender.test
-myorigin = sender.test
-inet_interfaces = loopback-only
-smtp_tcp_port = 2525
-smtp_connection_cache_on_demand = no
-smtp_tls_security_level = may
-smtp_tls_CAfile = $CERTS/ca.crt
-smtp_tls_loglevel = 1
-smtp_tls_policy_maps = hash:\$config_directory/tls_policy
-EOF
-} > "$S/main.cf"
+sender_main "$S" sender > "$S/main.cf"
 write_master "$S"
 age "$S"
 cat > "$S/tls_policy" <<'EOF'
