@@ -385,8 +385,9 @@ private struct OldFile {
     func lateChange(writers: [FileUser]) -> LateChange? {
         var change = LateChange(targetPath: targetPath, keptPath: nil, writers: writers)
         if descriptor >= 0, let identity {
-            var now = stat()
-            if fstat(descriptor, &now) == 0, FileIdentity(now).size != identity.size || FileIdentity(now).modified != identity.modified {
+            var st = stat()
+            let now = fstat(descriptor, &st) == 0 ? FileIdentity(st) : nil
+            if let now, now.size != identity.size || now.modified != identity.modified {
                 change.keptPath =
                     (try? AtomicFile.keepCopy(of: descriptor, in: directory, named: targetName, suffix: ".changed-during-apply").path) ?? ""
             }

@@ -35,28 +35,21 @@ extension PinnedDirectory {
     }
 
     func rename(_ from: String, to: String) throws(FileSafetyError) {
-        while renameat(descriptor, from, descriptor, to) != 0 {
-            let code = Errno(rawValue: errno)
-            if code != .interrupted { throw .renameFailed(from: child(from), to: child(to), errno: code) }
+        if let code = SystemCalls.retrying({ renameat(descriptor, from, descriptor, to) }) {
+            throw .renameFailed(from: child(from), to: child(to), errno: code)
         }
     }
 
     /// linkat(2) without following `from`, returning the errno instead of
     /// throwing so that EEXIST can mean "taken, try another name".
     func link(_ from: String, to: String) -> Errno? {
-        while linkat(descriptor, from, descriptor, to, 0) != 0 {
-            let code = Errno(rawValue: errno)
-            if code != .interrupted { return code }
-        }
-        return nil
+        SystemCalls.retrying { linkat(descriptor, from, descriptor, to, 0) }
     }
 
     /// Removes `name`; one already gone counts as removed.
     func unlinkIfPresent(_ name: String) throws(FileSafetyError) {
-        while unlinkat(descriptor, name, 0) != 0 {
-            let code = Errno(rawValue: errno)
-            if code == .noSuchFileOrDirectory { return }
-            if code != .interrupted { throw .systemCallFailed(operation: "remove", path: child(name), errno: code) }
+        if let code = SystemCalls.retrying({ unlinkat(descriptor, name, 0) }), code != .noSuchFileOrDirectory {
+            throw .systemCallFailed(operation: "remove", path: child(name), errno: code)
         }
     }
 
@@ -69,12 +62,9 @@ extension PinnedDirectory {
             throw .systemCallFailed(operation: "open directory", path: path, errno: Errno(rawValue: errno))
         }
         defer { close(fd) }
-        while Glibc.fsync(fd) != 0 {
-            let code = Errno(rawValue: errno)
-            if code == .interrupted { continue }
-            // Some file systems cannot fsync a directory (EINVAL); the
-            // rename is then as durable as that file system makes it.
-            if code == .invalidArgument { return }
+        // Some file systems cannot fsync a directory (EINVAL); the rename
+        // is then as durable as that file system makes it.
+        if let code = SystemCalls.retrying({ Glibc.fsync(fd) }), code != .invalidArgument {
             throw .systemCallFailed(operation: "fsync", path: path, errno: code)
         }
     }
@@ -124,16 +114,15 @@ extension ResolvedPath {
     /// The identity of what is at this name now (a link is not followed:
     /// the resolution followed those), nil when nothing is.
     public func identity() throws(FileSafetyError) -> FileIdentity? {
-        guard let name else { return try directory.identity(of: ".") }
-        return try directory.identity(of: name)
+        try directory.identity(of: name ?? ".")
     }
 
     /// The owner, group and mode of the file at this name (a link is not
     /// followed: the resolution followed those).
     public func metadata() throws(FileSafetyError) -> FileMetadata {
-        let found: stat?
-        if let name { found = try directory.status(of: name) } else { found = try directory.status(of: ".") }
-        guard let found else { throw .systemCallFailed(operation: "stat", path: path, errno: .noSuchFileOrDirectory) }
+        guard let found = try directory.status(of: name ?? ".") else {
+            throw .systemCallFailed(operation: "stat", path: path, errno: .noSuchFileOrDirectory)
+        }
         return FileMetadata(mode: found.st_mode, uid: found.st_uid, gid: found.st_gid)
     }
 

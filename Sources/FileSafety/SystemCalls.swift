@@ -1,6 +1,5 @@
 // SystemCalls.swift: throwing wrappers for the few POSIX calls swift-system
-// 1.8.1 does not offer (fsync, fchown, fchmod, rename, unlink, flock,
-// readlink). They read errno immediately after the call, before anything
+// 1.8.1 does not offer (fsync, fchown, fchmod, unlink, flock, readlink). They read errno immediately after the call, before anything
 // else can overwrite it, and turn it into a FileSafetyError naming the path.
 
 import Glibc
@@ -9,7 +8,7 @@ import SystemPackage
 enum SystemCalls {
     /// Runs `body` until it stops failing with EINTR, returning its result or
     /// throwing the errno it failed with.
-    private static func retrying(_ body: () -> Int32) -> Errno? {
+    static func retrying(_ body: () -> Int32) -> Errno? {
         while true {
             if body() == 0 { return nil }
             let code = Errno(rawValue: errno)
@@ -35,18 +34,6 @@ enum SystemCalls {
             throw .systemCallFailed(
                 operation: "change the mode of", path: path, errno: code)
         }
-    }
-
-    static func rename(_ from: String, to: String) throws(FileSafetyError) {
-        if let code = retrying({ Glibc.rename(from, to) }) {
-            throw .renameFailed(from: from, to: to, errno: code)
-        }
-    }
-
-    /// link(2), returning the errno instead of throwing so callers can
-    /// treat EEXIST as "taken, try another name".
-    static func link(_ from: String, to: String) -> Errno? {
-        retrying({ Glibc.link(from, to) })
     }
 
     /// Unlinks `path`; a path that is already gone counts as success, because

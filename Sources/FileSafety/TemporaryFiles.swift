@@ -35,12 +35,6 @@ public enum TemporaryName {
         return directory == targetDirectory && writer(of: name, for: targetName) != nil
     }
 
-    /// The path of `name` in the directory that holds `path`.
-    static func sibling(of path: String, named name: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return name }
-        return String(path[...slash]) + name
-    }
-
     /// A path's directory ("." for a bare name) and last component.
     static func split(_ path: String) -> (directory: String, name: String) {
         guard let slash = path.lastIndex(of: "/") else { return (".", path) }

@@ -140,13 +140,8 @@ extension ApplyTransaction {
     }
 
     /// `path` as the resolver resolved it (links followed once, inside the
-    /// root): every step after the plan reads and writes there.
-    func real(_ path: String, display: String) throws(ApplyError) -> String {
-        try located(path, display: display).path
-    }
-
-    /// The same as a name in the directory the resolution pinned, which
-    /// the writes work in.
+    /// root), a name in the directory the resolution pinned: every step
+    /// after the plan reads and writes there.
     func located(_ path: String, display: String) throws(ApplyError) -> ResolvedPath {
         do {
             return try resolver.resolve(path)
@@ -248,7 +243,7 @@ extension ApplyTransaction {
     func checkExistingIndexes() throws(ApplyError) {
         for rebuild in plan.rebuilds where resolver.exists(rebuild.indexPath) {
             guard case .nativeIndex(let method) = rebuild.delivery else { continue }
-            let indexPath = try real(rebuild.indexPath, display: rebuild.displayIndexPath)
+            let indexPath = try located(rebuild.indexPath, display: rebuild.displayIndexPath).path
             do {
                 _ = try IndexFile.lookup(path: indexPath, method: method, key: Array("postfix-tls-fix-probe".utf8), lockTimeout: options.lockTimeout)
             } catch {

@@ -91,7 +91,7 @@ public struct DiskFiles: ConfigurationFiles {
     }
 
     public func fileKey(_ path: String) -> FileKey? {
-        guard let resolved = try? resolver.resolve(path), let identity = try? FileIdentity.of(path: resolved.path) else { return nil }
+        guard let resolved = try? resolver.resolve(path), let identity = try? resolved.identity() else { return nil }
         return FileKey(device: identity.device, inode: identity.inode)
     }
 
